@@ -1,0 +1,188 @@
+/*
+ * sigv4.h - AWS Signature Version 4 for S3: presigned URLs and signed
+ * request headers, computed locally.
+ *
+ * Pure: no I/O, no clock (the signing time is always passed in), no globals.
+ * The derived signing key is cached inside a signer per (date, region,
+ * service) and wiped when replaced or freed. A signer may be shared by many
+ * threads: sigv4_presign and sigv4_sign_headers are thread-safe on one
+ * signer. Secrets are never copied into error details.
+ *
+ * S3 rules apply (no path normalisation, single encoding). The generic SigV4
+ * rules used by other AWS services (normalised, double-encoded paths) are
+ * available for the official test suite through sigv4_canonical_request.
+ */
+#ifndef PRESIGND_SIGV4_H
+#define PRESIGND_SIGV4_H
+
+#include "presignd/buf.h"
+#include "presignd/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define SIGV4_MAX_KEY_LEN      1024
+#define SIGV4_MAX_EXPIRES      604800 /* 7 days, S3's limit */
+#define SIGV4_ACCESS_KEY_MAX   128
+#define SIGV4_SECRET_MAX       128
+#define SIGV4_TOKEN_MAX        4096
+#define SIGV4_REGION_MAX       64
+#define SIGV4_HOST_MAX         256
+
+struct sigv4_credentials {
+    char access_key_id[SIGV4_ACCESS_KEY_MAX];
+    char secret_access_key[SIGV4_SECRET_MAX];
+    char session_token[SIGV4_TOKEN_MAX]; /* "" for long-term keys */
+    time_t expiration;                   /* 0: does not expire */
+};
+
+/* Wipes the secret and token. */
+void sigv4_credentials_wipe(struct sigv4_credentials *c);
+
+enum sigv4_addressing {
+    SIGV4_ADDRESSING_AUTO = 0, /* virtual unless the bucket forbids it */
+    SIGV4_ADDRESSING_VIRTUAL,
+    SIGV4_ADDRESSING_PATH,
+};
+
+/* Parses "auto", "virtual" or "path". */
+PD_MUST_CHECK enum pd_code sigv4_addressing_parse(const char *s,
+                                                  enum sigv4_addressing *out,
+                                                  struct pd_err *err);
+
+/* Where requests go: an AWS regional endpoint or a custom one. */
+struct sigv4_endpoint {
+    bool https;
+    char host[SIGV4_HOST_MAX]; /* lower case, no port */
+    unsigned port;             /* 0: the scheme's default */
+    bool custom;               /* not an AWS host (MinIO, Ceph RGW, R2 ...) */
+};
+
+/*
+ * The AWS endpoint for region: s3.REGION.amazonaws.com, .amazonaws.com.cn
+ * for cn-* regions, s3.dualstack.REGION... when dualstack is set.
+ */
+PD_MUST_CHECK enum pd_code sigv4_endpoint_aws(struct sigv4_endpoint *out,
+                                              const char *region,
+                                              bool dualstack,
+                                              struct pd_err *err);
+
+/*
+ * A custom endpoint from a URL "http[s]://host[:port][/]". An explicit
+ * default port (:443 for https, :80 for http) is dropped. Paths, queries,
+ * userinfo and fragments are errors.
+ */
+PD_MUST_CHECK enum pd_code sigv4_endpoint_parse(struct sigv4_endpoint *out,
+                                                const char *url,
+                                                struct pd_err *err);
+
+/*
+ * Checks a bucket name against S3's rules (3-63 chars of a-z 0-9 . -,
+ * starting and ending with a letter or digit, no "..", not an IP address).
+ */
+PD_MUST_CHECK enum pd_code sigv4_bucket_validate(const char *bucket,
+                                                 struct pd_err *err);
+
+struct sigv4_signer;
+
+/*
+ * A new signer for (credentials, region, service) - service is "s3" for
+ * everything presignd does. Copies what it needs; the caller may wipe its
+ * own credentials afterwards. Free with sigv4_signer_free.
+ */
+PD_MUST_CHECK enum pd_code sigv4_signer_new(
+    struct sigv4_signer **out, const struct sigv4_credentials *creds,
+    const char *region, const char *service, struct pd_err *err);
+
+/* Wipes and frees. NULL is allowed. */
+void sigv4_signer_free(struct sigv4_signer *s);
+
+/* The expiration of the signer's credentials (0: none). */
+time_t sigv4_signer_expiration(const struct sigv4_signer *s);
+
+/* One presigned request. Strings are borrowed for the call only. */
+struct sigv4_presign_request {
+    const char *method; /* "GET", "HEAD" or "PUT" */
+    const char *bucket;
+    const char *key; /* raw bytes, not percent-encoded; need not be text */
+    size_t key_len;
+    const struct sigv4_endpoint *endpoint;
+    enum sigv4_addressing addressing;
+    time_t now;       /* signing time (X-Amz-Date) */
+    unsigned expires; /* 1..SIGV4_MAX_EXPIRES seconds */
+    /* Optional response overrides; NULL or "" to leave out. */
+    const char *response_content_type;
+    const char *response_content_disposition;
+    const char *response_cache_control;
+};
+
+/*
+ * Appends the presigned URL to out (which the caller owns). Fails with
+ * PD_EINVAL naming the problem: bad method, bucket, key (empty, over
+ * SIGV4_MAX_KEY_LEN), expiry out of range, credentials expiring before the
+ * URL would.
+ */
+PD_MUST_CHECK enum pd_code sigv4_presign(struct sigv4_signer *s,
+                                         const struct sigv4_presign_request *r,
+                                         struct pd_buf *out,
+                                         struct pd_err *err);
+
+/*
+ * Builds a Content-Disposition value: `attachment` or `inline`, with a
+ * quoted ASCII filename (quotes and backslashes escaped, non-ASCII bytes
+ * replaced) and, for non-ASCII names, an RFC 5987 filename* parameter.
+ */
+PD_MUST_CHECK enum pd_code sigv4_content_disposition(struct pd_buf *out,
+                                                     bool attachment,
+                                                     const char *filename,
+                                                     struct pd_err *err);
+
+/* A header of a request to be signed (name in any case; value untrimmed). */
+struct sigv4_header {
+    const char *name;
+    const char *value;
+};
+
+#define SIGV4_MAX_HEADERS 32
+
+/* An S3 API request to sign with an Authorization header. */
+struct sigv4_header_request {
+    const char *method;
+    const struct sigv4_endpoint *endpoint;
+    enum sigv4_addressing addressing;
+    const char *bucket; /* NULL for service-level calls */
+    const char *key;    /* NULL or raw key bytes (NUL-terminated) */
+    /* Raw (unencoded) query parameters; value NULL means "?name" alone,
+     * e.g. {"publicAccessBlock", ""} or {"acl", ""}. */
+    const struct sigv4_header *query;
+    size_t query_count;
+    /* Extra headers to send and sign (e.g. Content-Type, Content-MD5). */
+    const struct sigv4_header *headers;
+    size_t header_count;
+    const char *payload_sha256_hex; /* NULL: "UNSIGNED-PAYLOAD" */
+    time_t now;
+};
+
+/* The result of sigv4_sign_headers: a URL and the headers to send. */
+struct sigv4_signed_request {
+    struct pd_buf url; /* scheme://host[:port]/path?query */
+    /* "Name: value" lines: Host, X-Amz-Date, X-Amz-Content-Sha256,
+     * X-Amz-Security-Token (when present), the extra headers, and
+     * Authorization, each without a line ending. */
+    struct pd_buf header_lines[SIGV4_MAX_HEADERS + 5];
+    size_t header_count;
+};
+
+void sigv4_signed_request_init(struct sigv4_signed_request *r);
+void sigv4_signed_request_release(struct sigv4_signed_request *r);
+
+PD_MUST_CHECK enum pd_code sigv4_sign_headers(
+    struct sigv4_signer *s, const struct sigv4_header_request *r,
+    struct sigv4_signed_request *out, struct pd_err *err);
+
+/* Parses "YYYYMMDDTHHMMSSZ" (UTC) into *out. */
+PD_MUST_CHECK enum pd_code sigv4_parse_amz_date(const char *s, time_t *out,
+                                                struct pd_err *err);
+
+#endif
