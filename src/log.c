@@ -66,7 +66,7 @@ static void format_time(char *out, size_t n)
 void pd_log(enum pd_log_level level, const char *fmt, ...)
 {
     char msg[2048];
-    char when[32];
+    char when[96];
     struct pd_buf line;
     va_list ap;
     enum pd_code rc;

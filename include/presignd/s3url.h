@@ -28,16 +28,16 @@ enum s3url_style {
 /* Why a URL did not yield an object reference. */
 enum s3url_reason {
     S3URL_OK = 0,
-    S3URL_EMPTY,          /* NULL or empty string */
-    S3URL_SYNTAX,         /* not a URL at all */
-    S3URL_SCHEME,         /* not http, https or s3 */
-    S3URL_USERINFO,       /* user:password@ in the authority */
-    S3URL_EXTERNAL,       /* a host that is not S3 (e.g. gravatar) */
-    S3URL_NO_KEY,         /* bucket but no object key */
-    S3URL_BAD_BUCKET,     /* bucket name breaks S3's rules */
-    S3URL_BAD_ESCAPE,     /* malformed %XX */
-    S3URL_BAD_UTF8,       /* key is not valid UTF-8 after decoding */
-    S3URL_KEY_TOO_LONG,   /* over 1024 bytes */
+    S3URL_EMPTY,        /* NULL or empty string */
+    S3URL_SYNTAX,       /* not a URL at all */
+    S3URL_SCHEME,       /* not http, https or s3 */
+    S3URL_USERINFO,     /* user:password@ in the authority */
+    S3URL_EXTERNAL,     /* a host that is not S3 (e.g. gravatar) */
+    S3URL_NO_KEY,       /* bucket but no object key */
+    S3URL_BAD_BUCKET,   /* bucket name breaks S3's rules */
+    S3URL_BAD_ESCAPE,   /* malformed %XX */
+    S3URL_BAD_UTF8,     /* key is not valid UTF-8 after decoding */
+    S3URL_KEY_TOO_LONG, /* over 1024 bytes */
 };
 
 /* A short stable name for a reason, e.g. "external". */
@@ -86,11 +86,11 @@ struct s3url_result {
     char bucket[64];
     char key[1025]; /* decoded bytes, NUL-terminated */
     size_t key_len;
-    char region[64];      /* "" when the URL does not reveal it */
-    char version_id[256]; /* "" when absent */
-    char endpoint[256];   /* "" unless a custom endpoint matched */
+    char region[64];         /* "" when the URL does not reveal it */
+    char version_id[256];    /* "" when absent */
+    char endpoint[256];      /* "" unless a custom endpoint matched */
     char external_host[256]; /* set when reason is S3URL_EXTERNAL */
-    bool ambiguous_plus;  /* the key came from a raw '+' (space or plus?) */
+    bool ambiguous_plus;     /* the key came from a raw '+' (space or plus?) */
 };
 
 /*

@@ -22,13 +22,13 @@
 #include <stddef.h>
 #include <time.h>
 
-#define SIGV4_MAX_KEY_LEN      1024
-#define SIGV4_MAX_EXPIRES      604800 /* 7 days, S3's limit */
-#define SIGV4_ACCESS_KEY_MAX   128
-#define SIGV4_SECRET_MAX       128
-#define SIGV4_TOKEN_MAX        4096
-#define SIGV4_REGION_MAX       64
-#define SIGV4_HOST_MAX         256
+#define SIGV4_MAX_KEY_LEN    1024
+#define SIGV4_MAX_EXPIRES    604800 /* 7 days, S3's limit */
+#define SIGV4_ACCESS_KEY_MAX 128
+#define SIGV4_SECRET_MAX     128
+#define SIGV4_TOKEN_MAX      4096
+#define SIGV4_REGION_MAX     64
+#define SIGV4_HOST_MAX       256
 
 struct sigv4_credentials {
     char access_key_id[SIGV4_ACCESS_KEY_MAX];
@@ -91,9 +91,10 @@ struct sigv4_signer;
  * everything presignd does. Copies what it needs; the caller may wipe its
  * own credentials afterwards. Free with sigv4_signer_free.
  */
-PD_MUST_CHECK enum pd_code sigv4_signer_new(
-    struct sigv4_signer **out, const struct sigv4_credentials *creds,
-    const char *region, const char *service, struct pd_err *err);
+PD_MUST_CHECK enum pd_code
+sigv4_signer_new(struct sigv4_signer **out,
+                 const struct sigv4_credentials *creds, const char *region,
+                 const char *service, struct pd_err *err);
 
 /* Wipes and frees. NULL is allowed. */
 void sigv4_signer_free(struct sigv4_signer *s);
@@ -177,9 +178,9 @@ struct sigv4_signed_request {
 void sigv4_signed_request_init(struct sigv4_signed_request *r);
 void sigv4_signed_request_release(struct sigv4_signed_request *r);
 
-PD_MUST_CHECK enum pd_code sigv4_sign_headers(
-    struct sigv4_signer *s, const struct sigv4_header_request *r,
-    struct sigv4_signed_request *out, struct pd_err *err);
+PD_MUST_CHECK enum pd_code
+sigv4_sign_headers(struct sigv4_signer *s, const struct sigv4_header_request *r,
+                   struct sigv4_signed_request *out, struct pd_err *err);
 
 /* Parses "YYYYMMDDTHHMMSSZ" (UTC) into *out. */
 PD_MUST_CHECK enum pd_code sigv4_parse_amz_date(const char *s, time_t *out,
