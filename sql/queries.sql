@@ -9,3 +9,59 @@
 -- name: ping
 -- A trivial statement used by readiness checks. Returns one row.
 SELECT 1;
+
+-- ===================================================================
+-- host_setup: run by `presignd migrate` after presignd's own migrations
+-- (idempotent). Installs triggers on the host's tables that tell running
+-- gateways to drop cached entries at once, on the channel
+-- presignd_invalidate with the payloads
+--     session:<hex SHA-256 of the cookie token>   a session changed
+--     user:<user id>                              a user, their images or
+--                                                 memberships changed
+-- A team with other table names edits this block like the queries below.
+-- ===================================================================
+
+-- name: host_setup
+CREATE OR REPLACE FUNCTION presignd.notify_session_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM pg_notify('presignd_invalidate',
+                          'session:' || encode(OLD.token_sha256, 'hex'));
+    ELSE
+        PERFORM pg_notify('presignd_invalidate',
+                          'session:' || encode(NEW.token_sha256, 'hex'));
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE OR REPLACE FUNCTION presignd.notify_user_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'users' THEN
+        PERFORM pg_notify('presignd_invalidate', 'user:' || NEW.id);
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM pg_notify('presignd_invalidate', 'user:' || OLD.user_id);
+    ELSE
+        PERFORM pg_notify('presignd_invalidate', 'user:' || NEW.user_id);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE OR REPLACE TRIGGER presignd_sessions_notify
+    AFTER UPDATE OR DELETE ON sessions
+    FOR EACH ROW EXECUTE FUNCTION presignd.notify_session_change();
+CREATE OR REPLACE TRIGGER presignd_users_notify
+    AFTER UPDATE ON users
+    FOR EACH ROW EXECUTE FUNCTION presignd.notify_user_change();
+CREATE OR REPLACE TRIGGER presignd_memberships_notify
+    AFTER INSERT OR UPDATE OR DELETE ON memberships
+    FOR EACH ROW EXECUTE FUNCTION presignd.notify_user_change();
+
+-- ===================================================================
+-- serve: the gateway's lookups (presignd serve)
+-- ===================================================================
+
+-- ===================================================================
+-- backfill: reading legacy URLs, writing references (presignd backfill)
+-- ===================================================================
