@@ -155,9 +155,8 @@ enum pd_code sigv4_parse_amz_date(const char *s, time_t *out,
     h = digits(s + 9, 2);
     mi = digits(s + 11, 2);
     se = digits(s + 13, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 ||
-        mi < 0 || mi > 59 || se < 0 || se > 59 ||
-        (unsigned)d > mdays[mo - 1])
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || se < 0 || se > 59 || (unsigned)d > mdays[mo - 1])
         goto bad;
     if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
         goto bad;
@@ -210,7 +209,8 @@ static size_t normalize_path(char *dst, const char *p, size_t n)
     return out;
 }
 
-static enum pd_code canon_path(struct pd_buf *out, const struct sigv4_request *r)
+static enum pd_code canon_path(struct pd_buf *out,
+                               const struct sigv4_request *r)
 {
     enum pd_code rc;
     char *tmp;
@@ -288,8 +288,7 @@ static enum pd_code canon_query(struct pd_buf *out,
         if (rc == PD_OK)
             rc = pd_buf_putc(out, '=');
         if (rc == PD_OK)
-            rc = pd_buf_append(out, scratch.data + q[i].value,
-                               q[i].value_len);
+            rc = pd_buf_append(out, scratch.data + q[i].value, q[i].value_len);
     }
     free(q);
     pd_buf_release(&scratch);
@@ -354,8 +353,10 @@ static enum pd_code load_headers(struct hdr *h, const struct sigv4_request *r,
         size_t len = n ? strlen(n) : 0;
 
         if (len == 0 || len >= sizeof(h[i].name))
-            return pd_fail(err, PD_EINVAL, "header %zu: empty or over-long "
-                           "name", i + 1);
+            return pd_fail(err, PD_EINVAL,
+                           "header %zu: empty or over-long "
+                           "name",
+                           i + 1);
         for (size_t j = 0; j < len; j++) {
             unsigned char c = (unsigned char)n[j];
             if (!is_tchar(c))
@@ -387,8 +388,8 @@ static enum pd_code canon_headers(struct pd_buf *out, struct pd_buf *names,
         return rc;
     for (size_t i = 0; i < r->header_count && rc == PD_OK; i++) {
         bool first = i == 0 || strcmp(h[i].name, h[i - 1].name) != 0;
-        bool last = i + 1 == r->header_count ||
-                    strcmp(h[i].name, h[i + 1].name) != 0;
+        bool last =
+            i + 1 == r->header_count || strcmp(h[i].name, h[i + 1].name) != 0;
         if (first) {
             rc = pd_buf_printf(out, "%s:", h[i].name);
             if (rc == PD_OK && names->len > 0)
@@ -418,7 +419,8 @@ enum pd_code sigv4_canonical_request(struct pd_buf *out,
 
     if (r->method == NULL || r->method[0] == '\0' || r->path == NULL ||
         r->payload_hash == NULL)
-        return pd_fail(err, PD_EINVAL, "request without method, path or "
+        return pd_fail(err, PD_EINVAL,
+                       "request without method, path or "
                        "payload hash");
     pd_buf_init(&names, 8192);
     rc = pd_buf_printf(out, "%s\n", r->method);

@@ -88,8 +88,7 @@ static enum pd_code put_ext_name(struct pd_buf *out, const unsigned char *s,
 }
 
 enum pd_code sigv4_content_disposition(struct pd_buf *out, bool attachment,
-                                       const char *filename,
-                                       struct pd_err *err)
+                                       const char *filename, struct pd_err *err)
 {
     const unsigned char *s = (const unsigned char *)filename;
     size_t n = filename == NULL ? 0 : strlen(filename);
@@ -97,13 +96,17 @@ enum pd_code sigv4_content_disposition(struct pd_buf *out, bool attachment,
     enum pd_code rc;
 
     if (n > FILENAME_MAX_BYTES)
-        return pd_fail(err, PD_EINVAL, "file name is %zu bytes; the limit "
-                       "is %d", n, FILENAME_MAX_BYTES);
+        return pd_fail(err, PD_EINVAL,
+                       "file name is %zu bytes; the limit "
+                       "is %d",
+                       n, FILENAME_MAX_BYTES);
     for (size_t i = 0; i < n;) {
         size_t len = utf8_len(s + i, n - i);
         if (len == 0)
-            return pd_fail(err, PD_EINVAL, "file name is not valid UTF-8 "
-                           "(byte %zu)", i + 1);
+            return pd_fail(err, PD_EINVAL,
+                           "file name is not valid UTF-8 "
+                           "(byte %zu)",
+                           i + 1);
         if (len > 1 || s[i] < 0x20 || s[i] == 0x7f)
             plain = false;
         i += len;

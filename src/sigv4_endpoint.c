@@ -54,8 +54,8 @@ enum pd_code sigv4_endpoint_aws(struct sigv4_endpoint *out, const char *region,
 {
     enum pd_code rc = region_validate(region, err);
     /* The China partition has its own DNS suffix. */
-    const char *suffix = strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn"
-                                                         : "amazonaws.com";
+    const char *suffix =
+        strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
 
     if (rc != PD_OK)
         return rc;
@@ -94,10 +94,10 @@ static enum pd_code parse_host(struct sigv4_endpoint *out, const char **pp,
         return pd_fail(err, PD_EINVAL, "endpoint host is too long");
     for (const char *q = h; q < p; q++) {
         char c = (*q >= 'A' && *q <= 'Z') ? (char)(*q + 32) : *q;
-        bool ok = h[0] == '[' ? (c == '[' || c == ']' || c == ':' ||
-                                 c == '.' || (c >= '0' && c <= '9') ||
-                                 (c >= 'a' && c <= 'f'))
-                              : is_host_char(c);
+        bool ok = h[0] == '['
+                      ? (c == '[' || c == ']' || c == ':' || c == '.' ||
+                         (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
+                      : is_host_char(c);
         if (!ok)
             return pd_fail(err, PD_EINVAL,
                            "endpoint host has an invalid character '%c'", *q);
@@ -147,16 +147,20 @@ enum pd_code sigv4_endpoint_parse(struct sigv4_endpoint *out, const char *url,
     } else if (strncasecmp(url, "http://", 7) == 0) {
         p = url + 7;
     } else {
-        return pd_fail(err, PD_EINVAL, "endpoint URL '%.200s' must start "
-                       "with http:// or https://", url);
+        return pd_fail(err, PD_EINVAL,
+                       "endpoint URL '%.200s' must start "
+                       "with http:// or https://",
+                       url);
     }
     end = p + strcspn(p, "/?#");
     if (memchr(p, '@', (size_t)(end - p)) != NULL)
         return pd_fail(err, PD_EINVAL,
                        "endpoint URL must not contain user information");
     if (*end != '\0' && strcmp(end, "/") != 0)
-        return pd_fail(err, PD_EINVAL, "endpoint URL '%.200s' must not have "
-                       "a path, query or fragment", url);
+        return pd_fail(err, PD_EINVAL,
+                       "endpoint URL '%.200s' must not have "
+                       "a path, query or fragment",
+                       url);
     if (parse_host(out, &p, end, err) != PD_OK)
         return PD_EINVAL;
     return parse_port(out, p, end, err);

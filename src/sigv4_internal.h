@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
-#define SIGV4_UNSIGNED  "UNSIGNED-PAYLOAD"
+#define SIGV4_ALGORITHM   "AWS4-HMAC-SHA256"
+#define SIGV4_UNSIGNED    "UNSIGNED-PAYLOAD"
 #define SIGV4_SERVICE_MAX 64
 
 /* A byte range to hash; lets one digest cover text spread over buffers. */
@@ -119,9 +119,10 @@ struct sigv4_target {
     size_t prefix_len;
 };
 
-PD_MUST_CHECK enum pd_code
-sigv4_target_resolve(struct sigv4_target *t, const struct sigv4_endpoint *e,
-                     enum sigv4_addressing a, const char *bucket,
-                     struct pd_err *err);
+PD_MUST_CHECK enum pd_code sigv4_target_resolve(struct sigv4_target *t,
+                                                const struct sigv4_endpoint *e,
+                                                enum sigv4_addressing a,
+                                                const char *bucket,
+                                                struct pd_err *err);
 
 #endif

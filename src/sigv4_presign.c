@@ -20,27 +20,25 @@ static const char *override_name[3] = {
     "response-content-type",
 };
 
-static enum pd_code check_override(const char *name, const char *v,
-                                   size_t *len, struct pd_err *err)
+static enum pd_code check_override(const char *name, const char *v, size_t *len,
+                                   struct pd_err *err)
 {
     size_t n = v == NULL ? 0 : strlen(v);
 
     *len = n;
     if (n > SIGV4_OVERRIDE_MAX)
-        return pd_fail(err, PD_EINVAL, "%s is %zu bytes; the limit is %d",
-                       name, n, SIGV4_OVERRIDE_MAX);
+        return pd_fail(err, PD_EINVAL, "%s is %zu bytes; the limit is %d", name,
+                       n, SIGV4_OVERRIDE_MAX);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-            return pd_fail(err, PD_EINVAL, "%s has a control character",
-                           name);
+            return pd_fail(err, PD_EINVAL, "%s has a control character", name);
     return PD_OK;
 }
 
 static enum pd_code check_method(const char *m, struct pd_err *err)
 {
-    if (m != NULL &&
-        (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
-         strcmp(m, "PUT") == 0))
+    if (m != NULL && (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
+                      strcmp(m, "PUT") == 0))
         return PD_OK;
     return pd_fail(err, PD_EINVAL,
                    "invalid method '%.16s': expected GET, HEAD or PUT",
@@ -61,21 +59,27 @@ static enum pd_code check_request(const struct sigv4_signer *s,
     if (r->key == NULL || r->key_len == 0)
         return pd_fail(err, PD_EINVAL, "object key is empty");
     if (r->key_len > SIGV4_MAX_KEY_LEN)
-        return pd_fail(err, PD_EINVAL, "object key is %zu bytes; the limit "
-                       "is %d", r->key_len, SIGV4_MAX_KEY_LEN);
+        return pd_fail(err, PD_EINVAL,
+                       "object key is %zu bytes; the limit "
+                       "is %d",
+                       r->key_len, SIGV4_MAX_KEY_LEN);
     if (r->expires < 1 || r->expires > SIGV4_MAX_EXPIRES)
-        return pd_fail(err, PD_EINVAL, "expiry %u seconds is out of range: "
-                       "1 to %d (7 days)", r->expires, SIGV4_MAX_EXPIRES);
+        return pd_fail(err, PD_EINVAL,
+                       "expiry %u seconds is out of range: "
+                       "1 to %d (7 days)",
+                       r->expires, SIGV4_MAX_EXPIRES);
     if (r->endpoint == NULL)
         return pd_fail(err, PD_EINVAL, "no endpoint");
     if (s->expiration != 0 && r->now + (time_t)r->expires > s->expiration)
-        return pd_fail(err, PD_EINVAL, "the credentials expire before the "
+        return pd_fail(err, PD_EINVAL,
+                       "the credentials expire before the "
                        "URL would; use a shorter expiry or fresh credentials");
     for (int i = 0; i < 3 && rc == PD_OK; i++)
         rc = check_override(override_name[i], ov[i], &ovlen[i], err);
     if (rc == PD_OK && r->method[0] == 'P' &&
         ovlen[0] + ovlen[1] + ovlen[2] > 0)
-        return pd_fail(err, PD_EINVAL, "response overrides apply only to "
+        return pd_fail(err, PD_EINVAL,
+                       "response overrides apply only to "
                        "GET and HEAD");
     return rc;
 }
@@ -212,8 +216,8 @@ enum pd_code sigv4_presign(struct sigv4_signer *s,
         return rc;
     sigv4_format_amz_date(r->now, date);
     /* Fixed text (< 300 bytes) plus everything that varies, encoded. */
-    need = 400 + t.host_len + t.prefix_len + 3 * r->key_len +
-           s->akid_enc_len + s->scope_tail_enc_len + s->token_enc_len +
+    need = 400 + t.host_len + t.prefix_len + 3 * r->key_len + s->akid_enc_len +
+           s->scope_tail_enc_len + s->token_enc_len +
            3 * (ovlen[0] + ovlen[1] + ovlen[2]);
     rc = pd_buf_reserve(out, need);
     if (rc != PD_OK)

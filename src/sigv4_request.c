@@ -33,9 +33,9 @@ void sigv4_signing_release(struct sigv4_signing *g)
     g->added_count = 0;
 }
 
-static const char *const reserved_headers[] = {
-    "authorization", "x-amz-date", "x-amz-security-token",
-    "x-amz-content-sha256", NULL};
+static const char *const reserved_headers[] = {"authorization", "x-amz-date",
+                                               "x-amz-security-token",
+                                               "x-amz-content-sha256", NULL};
 
 static enum pd_code check_reserved(const struct sigv4_request *r,
                                    struct pd_err *err)
@@ -102,19 +102,18 @@ static enum pd_code sign_in_header(struct sigv4_signer *s,
     memcpy(h, r->headers, n * sizeof(*h));
     h[n++] = (struct sigv4_header){"X-Amz-Date", a->date};
     if (s->session_token[0] != '\0')
-        h[n++] = (struct sigv4_header){"X-Amz-Security-Token",
-                                       s->session_token};
+        h[n++] =
+            (struct sigv4_header){"X-Amz-Security-Token", s->session_token};
     if (o->content_sha256_header)
-        h[n++] = (struct sigv4_header){"x-amz-content-sha256",
-                                       r->payload_hash};
+        h[n++] = (struct sigv4_header){"x-amz-content-sha256", r->payload_hash};
     full.headers = h;
     full.header_count = n;
     rc = sign_text(s, &full, now, out, &a->signed_headers, err);
     if (rc != PD_OK)
         return rc;
     for (size_t i = r->header_count; i < n && rc == PD_OK; i++)
-        rc = pd_buf_printf(&out->added[out->added_count++], "%s:%s",
-                           h[i].name, h[i].value);
+        rc = pd_buf_printf(&out->added[out->added_count++], "%s:%s", h[i].name,
+                           h[i].value);
     if (rc == PD_OK)
         rc = pd_buf_printf(&out->added[out->added_count++],
                            "Authorization:" SIGV4_ALGORITHM
@@ -169,10 +168,10 @@ static enum pd_code sign_in_query(struct sigv4_signer *s,
     q[n++] = (struct sigv4_header){"X-Amz-Date", a->date};
     q[n++] = (struct sigv4_header){"X-Amz-Expires", a->expires};
     if (s->session_token[0] != '\0')
-        q[n++] = (struct sigv4_header){"X-Amz-Security-Token",
-                                       s->session_token};
-    q[n++] = (struct sigv4_header){"X-Amz-SignedHeaders",
-                                   a->signed_headers.data};
+        q[n++] =
+            (struct sigv4_header){"X-Amz-Security-Token", s->session_token};
+    q[n++] =
+        (struct sigv4_header){"X-Amz-SignedHeaders", a->signed_headers.data};
     full.query = q;
     full.query_count = n;
     pd_buf_reset(&a->signed_headers);
@@ -203,8 +202,8 @@ enum pd_code sigv4_sign_request(struct sigv4_signer *s,
     if (o->placement == SIGV4_PLACE_QUERY &&
         (o->expires < 1 || o->expires > SIGV4_MAX_EXPIRES))
         return pd_fail(err, PD_EINVAL,
-                       "expiry %u is out of range: 1 to %d seconds",
-                       o->expires, SIGV4_MAX_EXPIRES);
+                       "expiry %u is out of range: 1 to %d seconds", o->expires,
+                       SIGV4_MAX_EXPIRES);
     sigv4_format_amz_date(now, a.date);
     snprintf(a.credential, sizeof(a.credential), "%s/%.8s/%s/%s/aws4_request",
              s->access_key_id, a.date, s->region, s->service);
@@ -241,14 +240,12 @@ static enum pd_code check_call(const struct sigv4_header_request *r,
         return pd_fail(err, PD_EINVAL, "request without method or endpoint");
     for (const char *m = r->method; *m != '\0'; m++)
         if (*m < 'A' || *m > 'Z')
-            return pd_fail(err, PD_EINVAL, "invalid method '%.16s'",
-                           r->method);
+            return pd_fail(err, PD_EINVAL, "invalid method '%.16s'", r->method);
     if (r->bucket == NULL && r->key != NULL)
         return pd_fail(err, PD_EINVAL, "an object key needs a bucket");
-    if (r->key != NULL && (r->key[0] == '\0' ||
-                           strlen(r->key) > SIGV4_MAX_KEY_LEN))
-        return pd_fail(err, PD_EINVAL,
-                       "object key must be 1 to %d bytes long",
+    if (r->key != NULL &&
+        (r->key[0] == '\0' || strlen(r->key) > SIGV4_MAX_KEY_LEN))
+        return pd_fail(err, PD_EINVAL, "object key must be 1 to %d bytes long",
                        SIGV4_MAX_KEY_LEN);
     if (r->header_count > SIGV4_MAX_HEADERS)
         return pd_fail(err, PD_EINVAL, "more than %d extra headers",
@@ -256,16 +253,20 @@ static enum pd_code check_call(const struct sigv4_header_request *r,
     for (size_t i = 0; i < r->header_count; i++) {
         const char *v = r->headers[i].value;
         if (strcasecmp(r->headers[i].name, "host") == 0)
-            return pd_fail(err, PD_EINVAL, "the Host header is set by the "
+            return pd_fail(err, PD_EINVAL,
+                           "the Host header is set by the "
                            "signer");
         if (v == NULL || strpbrk(v, "\r\n") != NULL)
-            return pd_fail(err, PD_EINVAL, "header '%.64s' has no value or "
-                           "a line break in it", r->headers[i].name);
+            return pd_fail(err, PD_EINVAL,
+                           "header '%.64s' has no value or "
+                           "a line break in it",
+                           r->headers[i].name);
     }
     if (r->payload_sha256_hex != NULL &&
         (strlen(r->payload_sha256_hex) != 64 ||
          strspn(r->payload_sha256_hex, "0123456789abcdef") != 64))
-        return pd_fail(err, PD_EINVAL, "payload hash must be 64 lower-case "
+        return pd_fail(err, PD_EINVAL,
+                       "payload hash must be 64 lower-case "
                        "hex digits");
     if (r->bucket != NULL)
         return sigv4_bucket_validate(r->bucket, err);
@@ -280,8 +281,8 @@ static enum pd_code call_target(const struct sigv4_header_request *r,
     enum pd_code rc;
 
     if (r->bucket != NULL) {
-        rc = sigv4_target_resolve(t, r->endpoint, r->addressing, r->bucket,
-                                  err);
+        rc =
+            sigv4_target_resolve(t, r->endpoint, r->addressing, r->bucket, err);
     } else {
         rc = sigv4_target_resolve(t, r->endpoint, SIGV4_ADDRESSING_PATH, "",
                                   err);
@@ -383,8 +384,8 @@ enum pd_code sigv4_sign_headers(struct sigv4_signer *s,
     cr.query_count = r->query_count;
     cr.headers = h;
     cr.header_count = r->header_count + 1;
-    cr.payload_hash = r->payload_sha256_hex ? r->payload_sha256_hex
-                                            : SIGV4_UNSIGNED;
+    cr.payload_hash =
+        r->payload_sha256_hex ? r->payload_sha256_hex : SIGV4_UNSIGNED;
     rc = sigv4_sign_request(s, &cr, r->now, &o, &g, err);
     if (rc != PD_OK)
         goto out;

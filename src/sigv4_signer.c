@@ -36,23 +36,28 @@ static enum pd_code check_inputs(const struct sigv4_credentials *c,
                                  const char *region, const char *service,
                                  struct pd_err *err)
 {
-    if (c == NULL || !field_ok(c->access_key_id, sizeof(c->access_key_id),
-                               false, "/,=;"))
-        return pd_fail(err, PD_EINVAL, "access key id is missing or has "
+    if (c == NULL ||
+        !field_ok(c->access_key_id, sizeof(c->access_key_id), false, "/,=;"))
+        return pd_fail(err, PD_EINVAL,
+                       "access key id is missing or has "
                        "characters other than printable ASCII");
     if (!field_ok(c->secret_access_key, sizeof(c->secret_access_key), false,
                   ""))
-        return pd_fail(err, PD_EINVAL, "secret access key is missing or has "
+        return pd_fail(err, PD_EINVAL,
+                       "secret access key is missing or has "
                        "characters other than printable ASCII");
     if (!field_ok(c->session_token, sizeof(c->session_token), true, ""))
-        return pd_fail(err, PD_EINVAL, "session token has characters other "
+        return pd_fail(err, PD_EINVAL,
+                       "session token has characters other "
                        "than printable ASCII");
     if (region == NULL || region[0] == '\0' ||
         !field_ok(region, SIGV4_REGION_MAX, false, "/"))
-        return pd_fail(err, PD_EINVAL, "region is empty, too long or not "
+        return pd_fail(err, PD_EINVAL,
+                       "region is empty, too long or not "
                        "printable ASCII");
     if (service == NULL || !field_ok(service, SIGV4_SERVICE_MAX, false, "/"))
-        return pd_fail(err, PD_EINVAL, "service is empty, too long or not "
+        return pd_fail(err, PD_EINVAL,
+                       "service is empty, too long or not "
                        "printable ASCII");
     return PD_OK;
 }
@@ -130,8 +135,8 @@ time_t sigv4_signer_expiration(const struct sigv4_signer *s)
 }
 
 /* kSigning for date, as HMAC pad blocks (SigV4 task 3). */
-static enum pd_code derive_key(const struct sigv4_signer *s,
-                               const char date[8], struct sigv4_hmac_key *k)
+static enum pd_code derive_key(const struct sigv4_signer *s, const char date[8],
+                               struct sigv4_hmac_key *k)
 {
     unsigned char mac[32];
     enum pd_code rc;
