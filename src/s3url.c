@@ -31,9 +31,9 @@ struct url_parts {
 const char *s3url_reason_name(enum s3url_reason r)
 {
     static const char *const names[] = {
-        "ok",        "empty",      "syntax",     "scheme",
-        "userinfo",  "external",   "no-key",     "bad-bucket",
-        "bad-escape", "bad-utf8",  "key-too-long",
+        "ok",         "empty",    "syntax",       "scheme",
+        "userinfo",   "external", "no-key",       "bad-bucket",
+        "bad-escape", "bad-utf8", "key-too-long",
     };
 
     if ((size_t)r < sizeof(names) / sizeof(names[0]))
@@ -250,8 +250,8 @@ static enum s3url_reason from_aws(const struct url_parts *p,
         return r;
     /* AWS serves S3 on 80 and 443 only; anything else is someone else. */
     if (p->port_num != 0) {
-        s3url_quote(out->external_host, sizeof(out->external_host),
-                    p->host_lc, strlen(p->host_lc));
+        s3url_quote(out->external_host, sizeof(out->external_host), p->host_lc,
+                    strlen(p->host_lc));
         return s3url_fail(out, S3URL_EXTERNAL,
                           "port %u is not an AWS S3 port: %s", p->port_num,
                           out->external_host);
@@ -266,7 +266,8 @@ static enum s3url_reason from_aws(const struct url_parts *p,
  * is %XX-decoded; a raw '+' stays a plus because S3 version ids may hold
  * '+' but never a space. Every other parameter is stale and dropped.
  */
-static enum s3url_reason find_version_id(const char *q, struct s3url_result *out)
+static enum s3url_reason find_version_id(const char *q,
+                                         struct s3url_result *out)
 {
     static const char name[] = "versionId=";
     size_t nl = sizeof(name) - 1;
@@ -346,8 +347,8 @@ static bool is_scheme_char(char ch, bool first)
 
     if (lower >= 'a' && lower <= 'z')
         return true;
-    return !first && ((ch >= '0' && ch <= '9') || ch == '+' || ch == '-' ||
-                      ch == '.');
+    return !first &&
+           ((ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == '.');
 }
 
 /* Length of an RFC 3986 scheme at the start of s, 0 when there is none. */
@@ -373,8 +374,8 @@ static bool scheme_is(const char *s, size_t k, const char *name)
 /* Reads s[0..n) as http(s) via a trimmed, NUL-terminated copy; a
  * scheme-relative "//host/..." (k == 0) is read as https. */
 static enum s3url_reason http_copy(const struct s3url_config *c, const char *s,
-                                   size_t n, size_t k,
-                                   struct s3url_result *out, bool *nomem)
+                                   size_t n, size_t k, struct s3url_result *out,
+                                   bool *nomem)
 {
     const char *auth = k == 0 ? s + 2 : s + k + 3;
     char *copy;

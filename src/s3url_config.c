@@ -154,9 +154,8 @@ static enum pd_code split_endpoint_url(const char *url, struct url_bits *b,
     (void)curl_url_get(u, CURLUPART_PATH, &b->path, 0);
     (void)curl_url_get(u, CURLUPART_QUERY, &b->query, 0);
     (void)curl_url_get(u, CURLUPART_FRAGMENT, &b->fragment, 0);
-    code = b->scheme != NULL && b->host != NULL && b->path != NULL
-               ? PD_OK
-               : PD_ENOMEM;
+    code = b->scheme != NULL && b->host != NULL && b->path != NULL ? PD_OK
+                                                                   : PD_ENOMEM;
 done:
     curl_url_cleanup(u);
     return code;
@@ -214,8 +213,8 @@ static bool endpoint_known(const struct s3url_config *c,
     return false;
 }
 
-enum pd_code s3url_config_add_endpoint(struct s3url_config *c,
-                                       const char *spec, struct pd_err *err)
+enum pd_code s3url_config_add_endpoint(struct s3url_config *c, const char *spec,
+                                       struct pd_err *err)
 {
     struct s3url_endpoint e;
     struct url_bits b;
@@ -291,8 +290,8 @@ static enum pd_code cdn_host(struct s3url_cdn *d, const char *h, size_t n,
     lower(d->host);
     colon = strchr(d->host, ':');
     /* The parser drops default ports and a trailing dot; so do we. */
-    if (colon != NULL && (strcmp(colon, ":80") == 0 ||
-                          strcmp(colon, ":443") == 0))
+    if (colon != NULL &&
+        (strcmp(colon, ":80") == 0 || strcmp(colon, ":443") == 0))
         *colon = '\0';
     n = colon != NULL ? (size_t)(colon - d->host) : strlen(d->host);
     if (n > 1 && d->host[n - 1] == '.')
@@ -411,8 +410,8 @@ static enum pd_code add_list(struct s3url_config *c, const char *name,
 
 enum pd_code s3url_config_from_env(struct s3url_config *c, struct pd_err *err)
 {
-    enum pd_code rc = add_list(c, "PRESIGND_S3_ENDPOINTS",
-                               s3url_config_add_endpoint, err);
+    enum pd_code rc =
+        add_list(c, "PRESIGND_S3_ENDPOINTS", s3url_config_add_endpoint, err);
 
     if (rc == PD_OK)
         rc = add_list(c, "PRESIGND_CDNS", s3url_config_add_cdn, err);

@@ -241,9 +241,8 @@ static long aws_prefix_len(const char *host, size_t n)
     return -1;
 }
 
-static enum s3url_reason take_bucket(struct s3url_result *out,
-                                     const char *host, size_t n,
-                                     const struct endpoint *e)
+static enum s3url_reason take_bucket(struct s3url_result *out, const char *host,
+                                     size_t n, const struct endpoint *e)
 {
     const char *why;
     char shown[96];
@@ -298,6 +297,5 @@ enum s3url_reason s3url_aws_host(const char *host, struct s3url_result *out)
         return S3URL_OK;
     }
     /* The bucket is everything before the endpoint's first label. */
-    return take_bucket(out, host, (size_t)(labels[count - k].p - host) - 1,
-                       &e);
+    return take_bucket(out, host, (size_t)(labels[count - k].p - host) - 1, &e);
 }

@@ -128,8 +128,8 @@ static enum s3url_reason too_long(struct s3url_result *out)
     out->key_len = 0;
     out->key[0] = '\0';
     out->key_literal_plus[0] = '\0';
-    return s3url_fail(out, S3URL_KEY_TOO_LONG, "the key is longer than %d bytes",
-                      S3URL_KEY_MAX);
+    return s3url_fail(out, S3URL_KEY_TOO_LONG,
+                      "the key is longer than %d bytes", S3URL_KEY_MAX);
 }
 
 /* Appends one decoded byte to both readings of the key. */
