@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void s3url_config_init(struct s3url_config *c)
 {
@@ -135,6 +136,13 @@ static enum pd_code split_endpoint_url(const char *url, struct url_bits *b,
     CURLUcode rc;
     enum pd_code code = PD_ENOMEM;
 
+    /* Checked first: curl would guess or complain in its own words. */
+    if (strncasecmp(url, "http://", 7) != 0 &&
+        strncasecmp(url, "https://", 8) != 0) {
+        code = pd_fail(err, PD_ECONFIG,
+                       "endpoint '%s' is not an http:// or https:// URL", url);
+        goto done;
+    }
     if (u == NULL)
         goto done;
     rc = curl_url_set(u, CURLUPART_URL, url, 0);
@@ -165,9 +173,6 @@ static enum pd_code check_endpoint_bits(const char *url,
                                         const struct url_bits *b,
                                         struct pd_err *err)
 {
-    if (strcmp(b->scheme, "http") != 0 && strcmp(b->scheme, "https") != 0)
-        return pd_fail(err, PD_ECONFIG, "endpoint '%s' is not http or https",
-                       url);
     if (b->user != NULL || b->password != NULL)
         return pd_fail(err, PD_ECONFIG,
                        "endpoint '%s' must not carry user information", url);

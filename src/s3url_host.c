@@ -77,19 +77,21 @@ bool s3url_bucket_valid(const char *b, size_t n, const char **why)
     *why = NULL;
     if (n < 3 || n > 63)
         *why = "must be 3 to 63 characters long";
-    else if (!is_lower_alnum(b[0]) || !is_lower_alnum(b[n - 1]))
-        *why = "must begin and end with a lower-case letter or digit";
-    else if (looks_like_ipv4(b, n))
-        *why = "must not look like an IP address";
-    else if (has_prefix(b, n, "xn--") || has_prefix(b, n, "sthree-") ||
-             has_suffix(b, n, "-s3alias") || has_suffix(b, n, "--ol-s3"))
-        *why = "uses a prefix or suffix S3 reserves";
     for (size_t i = 0; *why == NULL && i < n; i++) {
         if (!is_lower_alnum(b[i]) && b[i] != '.' && b[i] != '-')
             *why = "may hold only a-z, 0-9, '.' and '-'";
         else if (b[i] == '.' && i + 1 < n && b[i + 1] == '.')
             *why = "must not hold two adjacent dots";
     }
+    if (*why != NULL)
+        return false;
+    if (!is_lower_alnum(b[0]) || !is_lower_alnum(b[n - 1]))
+        *why = "must begin and end with a lower-case letter or digit";
+    else if (looks_like_ipv4(b, n))
+        *why = "must not look like an IP address";
+    else if (has_prefix(b, n, "xn--") || has_prefix(b, n, "sthree-") ||
+             has_suffix(b, n, "-s3alias") || has_suffix(b, n, "--ol-s3"))
+        *why = "uses a prefix or suffix S3 reserves";
     return *why == NULL;
 }
 
