@@ -1,0 +1,201 @@
+"""conftest.py - what the serve tests share: a database with the reference
+host schema and presignd's migrations, rows for users/orgs/sessions, and a
+running `presignd serve` on a free loopback port.
+
+Until `presignd migrate` lands, the schema is applied here with psycopg2
+(host_schema.sql, sql/migrations/*.sql, the host_setup block of queries.sql).
+"""
+import glob
+import hashlib
+import http.client
+import os
+import re
+import secrets
+import signal
+import subprocess
+import threading
+import time
+
+import psycopg2
+import pytest
+
+import harness
+
+SQL = os.path.join(harness.SOURCE_DIR, "sql")
+DUMMY_CREDS = {
+    "AWS_ACCESS_KEY_ID": "AKIDSERVETEST0000001",
+    "AWS_SECRET_ACCESS_KEY": "serve-test-secret-not-used-anywhere-0001",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def host_setup_sql():
+    text = open(os.path.join(SQL, "queries.sql")).read()
+    m = re.search(r"^-- name: host_setup\n(.*?)(?=^-- name: )", text,
+                  re.S | re.M)
+    return m.group(1)
+
+
+def apply_schema(dsn):
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(open(os.path.join(SQL, "reference",
+                                      "host_schema.sql")).read())
+        for f in sorted(glob.glob(os.path.join(SQL, "migrations", "*.sql"))):
+            cur.execute(open(f).read())
+        cur.execute(host_setup_sql())
+    conn.close()
+
+
+class Db:
+    """Small helpers to create host rows; autocommit, so NOTIFY fires."""
+
+    def __init__(self, dsn):
+        self.dsn = dsn
+        self.conn = psycopg2.connect(dsn)
+        self.conn.autocommit = True
+
+    def q(self, sql, *args):
+        with self.conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall() if cur.description else None
+
+    def org(self, name="org", require_mfa=False):
+        return self.q("INSERT INTO organisations (name, require_mfa) "
+                      "VALUES (%s, %s) RETURNING id", name, require_mfa)[0][0]
+
+    def user(self, name="Ada Lovelace", active=True, avatar_url=None,
+             signature_url=None):
+        return self.q(
+            "INSERT INTO users (email, display_name, active, avatar_url, "
+            "signature_url) VALUES (%s, %s, %s, %s, %s) RETURNING id",
+            "%s@example.test" % secrets.token_hex(6), name, active,
+            avatar_url, signature_url)[0][0]
+
+    def member(self, org, user, role="member", active=True):
+        self.q("INSERT INTO memberships VALUES (%s, %s, %s, %s)", org, user,
+               role, active)
+
+    def session(self, user, org=None, mfa=False, expires="1 hour",
+                revoked=False):
+        token = secrets.token_urlsafe(32)
+        digest = hashlib.sha256(token.encode()).digest()
+        self.q("INSERT INTO sessions (token_sha256, user_id, organisation_id,"
+               " mfa_verified, expires_at, revoked_at) VALUES (%s, %s, %s, %s,"
+               " now() + %s::interval, CASE WHEN %s THEN now() END)",
+               psycopg2.Binary(digest), user, org, mfa, expires, revoked)
+        return token
+
+    def ref(self, user, kind, bucket, key, content_type="image/png"):
+        self.q("INSERT INTO presignd.object_refs (subject_id, kind, bucket, "
+               "object_key, content_type) VALUES (%s, %s, %s, %s, %s) "
+               "ON CONFLICT (subject_id, kind) DO UPDATE SET bucket = "
+               "EXCLUDED.bucket, object_key = EXCLUDED.object_key, "
+               "content_type = EXCLUDED.content_type",
+               str(user), kind, bucket, key, content_type)
+
+    def close(self):
+        self.conn.close()
+
+
+@pytest.fixture(scope="module")
+def db():
+    dsn = harness.fresh_database("serve")
+    apply_schema(dsn)
+    d = Db(dsn)
+    yield d
+    d.close()
+    harness.drop_database(dsn)
+
+
+class Gateway:
+    """A `presignd serve` child on 127.0.0.1 with an ephemeral port."""
+
+    def __init__(self, dsn, args=(), env=None):
+        full = dict(os.environ)
+        full.update(DUMMY_CREDS)
+        full["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+        full["AWS_EC2_METADATA_DISABLED"] = "true"
+        full["DATABASE_URL"] = dsn
+        full.update(env or {})
+        cmd = [harness.BIN, "serve", "--listen", "127.0.0.1:0",
+               "--workers", "2"] + list(args)
+        self.proc = subprocess.Popen(cmd, env=full, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.stderr_lines, self.stdout_lines = [], []
+        self.port = None
+        ready = threading.Event()
+
+        def read_err():
+            for line in self.proc.stderr:
+                self.stderr_lines.append(line)
+                m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+                if m:
+                    self.port = int(m.group(1))
+                    ready.set()
+            ready.set()
+
+        def read_out():
+            for line in self.proc.stdout:
+                self.stdout_lines.append(line)
+
+        threading.Thread(target=read_err, daemon=True).start()
+        threading.Thread(target=read_out, daemon=True).start()
+        ready.wait(20)
+        if self.port is None:
+            self.stop()
+            raise RuntimeError("gateway did not start:\n" +
+                               "".join(self.stderr_lines))
+
+    def request(self, path, cookie=None, method="GET", headers=None,
+                cookie_name="session"):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        h = dict(headers or {})
+        if cookie is not None:
+            h["Cookie"] = "%s=%s" % (cookie_name, cookie)
+        conn.request(method, path, headers=h)
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        resp.body = body
+        return resp
+
+    def status(self, path, cookie=None, **kw):
+        return self.request(path, cookie, **kw).status
+
+    def metrics(self):
+        return self.request("/metrics").body.decode()
+
+    def wait_listening(self, timeout=10):
+        """Waits until the invalidation listener is up (caches trusted)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if "presignd_listener_up 1" in self.metrics():
+                return
+            time.sleep(0.05)
+        raise AssertionError("listener never connected")
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def gateway_factory(db):
+    started = []
+
+    def start(args=(), env=None, dsn=None):
+        g = Gateway(dsn or db.dsn, args, env)
+        started.append(g)
+        return g
+
+    yield start
+    for g in started:
+        g.stop()
