@@ -199,3 +199,44 @@ def gateway_factory(db):
     yield start
     for g in started:
         g.stop()
+
+
+def png_bytes(width=7, height=5):
+    """A real RGB PNG of the given size (no imaging library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    raw = b"".join(b"\x00" + b"\x20\x80\xc0" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0,
+                                       0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def s3_client():
+    """botocore S3 client for the harness radosgw (path style)."""
+    import botocore.config
+    import botocore.session
+    e = harness.rgw_env()
+    s = botocore.session.get_session()
+    return s.create_client(
+        "s3", endpoint_url=e["S3_ENDPOINT"], region_name=e["AWS_REGION"],
+        aws_access_key_id=e["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
+        config=botocore.config.Config(s3={"addressing_style": "path"}))
+
+
+def rgw_gateway_env():
+    e = harness.rgw_env()
+    return {k: e[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                              "AWS_REGION")} | {
+        "AWS_ENDPOINT_URL": e["S3_ENDPOINT"],
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_CONFIG_FILE": "/nonexistent"}
+
+
+def unique_bucket(prefix):
+    return "%s-%s" % (prefix, secrets.token_hex(4))
