@@ -186,6 +186,15 @@ class Gateway:
                 self.proc.wait()
         return self.proc.returncode
 
+    def finish(self):
+        """Stops with SIGTERM and checks a clean exit (under ASan this
+        also catches leaks and memory errors found at any time)."""
+        code = self.stop()
+        time.sleep(0.1)  # let the reader threads drain stderr
+        err = "".join(self.stderr_lines)
+        assert "Sanitizer" not in err and "runtime error" not in err, err
+        assert code == 0, err[-3000:]
+
 
 @pytest.fixture
 def gateway_factory(db):
@@ -198,7 +207,7 @@ def gateway_factory(db):
 
     yield start
     for g in started:
-        g.stop()
+        g.finish()
 
 
 def png_bytes(width=7, height=5):

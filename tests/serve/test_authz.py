@@ -46,7 +46,7 @@ def world(db):
 def gw(db, world):
     g = Gateway(db.dsn, ["--bucket", BUCKET, "--addressing", "path"])
     yield g
-    g.stop()
+    g.finish()
 
 
 def avatar(w, who="S"):

@@ -53,7 +53,7 @@ def gw(db, world):
     g = Gateway(db.dsn, ["--bucket", world["bucket"], "--addressing", "path",
                          "--no-image", "404"], env=rgw_gateway_env())
     yield g
-    g.stop()
+    g.finish()
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,7 @@ def gw(db, world):
                          "--external-host", "www.gravatar.com",
                          "--trusted-proxy", "127.0.0.1/32"])
     yield g
-    g.stop()
+    g.finish()
 
 
 def avatar(world, who="subject"):

@@ -43,7 +43,7 @@ def gw(db, world):
     g = Gateway(db.dsn, ["--bucket", world["bucket"], "--addressing", "path"],
                 env=rgw_gateway_env())
     yield g
-    g.stop()
+    g.finish()
 
 
 def fetch(url, method="GET"):
