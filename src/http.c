@@ -349,6 +349,15 @@ static const char *known_method(const char *m)
     return "OTHER";
 }
 
+/* Markers for *con_cls (only their addresses matter). */
+static char headers_seen, answered;
+
+static bool bodiless(const char *method)
+{
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+           strcmp(method, "OPTIONS") == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -361,11 +370,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
     (void)version;
     (void)upload;
-    (void)upload_size;
-    /* A second call means the client sent a body we already answered. */
-    if (*con_cls != NULL)
+    /*
+     * libmicrohttpd calls once when the headers are in and again when the
+     * (empty) body is: a response queued on the first call would close
+     * the connection, so GET/HEAD/OPTIONS are answered on the second.
+     * Other methods are refused at once (and the connection closed) rather
+     * than reading a body nobody wants. *con_cls holds a marker saying
+     * which call this is: no per-request allocation.
+     */
+    if (*con_cls == NULL && bodiless(method)) {
+        *con_cls = &headers_seen;
         return MHD_YES;
-    *con_cls = gw;
+    }
+    if (*upload_size != 0) {
+        *upload_size = 0; /* discard */
+        return MHD_YES;
+    }
+    if (*con_cls == &answered)
+        return MHD_YES;
+    *con_cls = &answered;
     memset(&rq, 0, sizeof(rq));
     rq.conn = conn;
     rq.gw = gw;
