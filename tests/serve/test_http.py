@@ -313,3 +313,16 @@ def test_jwt_session_id_is_checked_for_revocation(db, world, jwt_gw):
             jwt_gw.status(avatar(world), cookie) != 401:
         time.sleep(0.02)
     assert jwt_gw.status(avatar(world), cookie) == 401
+
+
+def test_keep_alive_connections_stay_open(gw, world):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    for _ in range(3):
+        conn.request("GET", avatar(world),
+                     headers={"Cookie": "session=" + world["token"]})
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 302
+        assert r.getheader("Connection") != "close"
+    conn.close()
