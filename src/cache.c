@@ -2,9 +2,8 @@
  * cache.c - sharded TTL cache with tag invalidation (see cache.h).
  *
  * Each shard is a chained hash table behind one mutex. An entry is a single
- * allocation: header, key, tags and value bytes. Eviction is simple on
- * purpose: when a shard is full, expired entries are swept; if none were,
- * the new entry is not stored (the caller just asks the database again).
+ * allocation of exactly the size it needs: header, key, tags and value
+ * bytes. Eviction is simple on purpose (see make_room).
  */
 #include "presignd/cache.h"
 
@@ -16,19 +15,21 @@
 #define CACHE_SHARDS  32
 #define CACHE_BUCKETS 256 /* per shard; chains stay short at our sizes */
 
+/* One allocation: the header, then key, tags and value back to back. */
 struct cache_entry {
     struct cache_entry *next;
     uint64_t hash;
     int64_t expires_ms;
-    size_t value_len;
-    char key[CACHE_KEY_MAX];
-    char tags[2][CACHE_TAG_MAX];
-    unsigned char value[]; /* value_len bytes */
+    uint32_t value_len;
+    uint8_t key_len, tag_len[2];
+    char data[]; /* key NUL tag1 NUL tag2 NUL value */
 };
 
 struct cache_shard {
     pthread_mutex_t lock;
     size_t count;
+    int64_t last_sweep_ms;
+    size_t evict_cursor; /* next bucket to evict from when full */
     struct cache_entry *buckets[CACHE_BUCKETS];
 };
 
@@ -37,6 +38,17 @@ struct cache {
     size_t max_per_shard;
     struct cache_shard shards[CACHE_SHARDS];
 };
+
+static const char *entry_tag(const struct cache_entry *e, int i)
+{
+    return e->data + e->key_len + 1 + (i ? e->tag_len[0] + 1 : 0);
+}
+
+static const unsigned char *entry_value(const struct cache_entry *e)
+{
+    return (const unsigned char *)e->data + e->key_len + e->tag_len[0] +
+           e->tag_len[1] + 3;
+}
 
 /* FNV-1a: short keys, no adversary can pick them (they are hashes/ids). */
 static uint64_t hash_str(const char *s)
@@ -106,7 +118,7 @@ static struct cache_entry **find_link(struct cache_shard *s, uint64_t h,
     struct cache_entry **link = &s->buckets[h % CACHE_BUCKETS];
 
     while (*link != NULL &&
-           ((*link)->hash != h || strcmp((*link)->key, key) != 0))
+           ((*link)->hash != h || strcmp((*link)->data, key) != 0))
         link = &(*link)->next;
     return link;
 }
@@ -133,7 +145,7 @@ bool cache_get(struct cache *c, const char *key, int64_t now_ms, void *buf,
     if (*link != NULL && (*link)->expires_ms <= now_ms) {
         unlink_free(s, link);
     } else if (*link != NULL && (*link)->value_len <= cap) {
-        memcpy(buf, (*link)->value, (*link)->value_len);
+        memcpy(buf, entry_value(*link), (*link)->value_len);
         *len = (*link)->value_len;
         found = true;
     }
@@ -164,22 +176,59 @@ static struct cache_entry *entry_new(const char *key, const void *value,
                                      size_t len, const char *tag1,
                                      const char *tag2)
 {
+    size_t kl = strlen(key), t1 = tag1 ? strlen(tag1) : 0,
+           t2 = tag2 ? strlen(tag2) : 0;
     struct cache_entry *e;
+    char *p;
 
-    if (strlen(key) >= CACHE_KEY_MAX || len > CACHE_VALUE_MAX ||
-        (tag1 && strlen(tag1) >= CACHE_TAG_MAX) ||
-        (tag2 && strlen(tag2) >= CACHE_TAG_MAX))
+    if (kl >= CACHE_KEY_MAX || t1 >= CACHE_TAG_MAX || t2 >= CACHE_TAG_MAX ||
+        len > CACHE_VALUE_MAX)
         return NULL;
-    e = calloc(1, sizeof(*e) + len);
+    e = malloc(sizeof(*e) + kl + t1 + t2 + 3 + len);
     if (e == NULL)
         return NULL;
-    strcpy(e->key, key);
-    strcpy(e->tags[0], tag1 ? tag1 : "");
-    strcpy(e->tags[1], tag2 ? tag2 : "");
-    memcpy(e->value, value, len);
-    e->value_len = len;
+    e->next = NULL;
+    e->key_len = (uint8_t)kl;
+    e->tag_len[0] = (uint8_t)t1;
+    e->tag_len[1] = (uint8_t)t2;
+    e->value_len = (uint32_t)len;
+    p = e->data;
+    memcpy(p, key, kl + 1);
+    p += kl + 1;
+    memcpy(p, t1 ? tag1 : "", t1 + 1);
+    p += t1 + 1;
+    memcpy(p, t2 ? tag2 : "", t2 + 1);
+    p += t2 + 1;
+    memcpy(p, value, len);
     e->hash = hash_str(key);
     return e;
+}
+
+/*
+ * Makes room in a full shard: expired entries go first (swept at most once
+ * a second, since a sweep walks the shard); otherwise one live entry is
+ * evicted, taken round-robin over the buckets. Cheap and good enough for
+ * short-lived entries; not LRU.
+ */
+static bool make_room(struct cache_shard *s, int64_t now_ms)
+{
+    if (now_ms - s->last_sweep_ms >= 1000) {
+        s->last_sweep_ms = now_ms;
+        if (sweep(s, now_ms) > 0)
+            return true;
+    }
+    for (size_t i = 0; i < CACHE_BUCKETS; i++) {
+        size_t b = (s->evict_cursor + i) % CACHE_BUCKETS;
+        struct cache_entry **link = &s->buckets[b];
+        if (*link == NULL)
+            continue;
+        while ((*link)->next != NULL) /* the oldest is at the tail */
+            link = &(*link)->next;
+        s->evict_cursor = (b + 1) % CACHE_BUCKETS;
+        unlink_free(s, link);
+        return true;
+    }
+    return false;
 }
 
 void cache_put(struct cache *c, const char *key, const void *value, size_t len,
@@ -197,7 +246,7 @@ void cache_put(struct cache *c, const char *key, const void *value, size_t len,
     /* Checked under the shard lock: invalidations bump the epoch first and
      * then take this lock, so either we see the bump or they see us. */
     if (cache_epoch(c) != epoch ||
-        (s->count >= c->max_per_shard && sweep(s, now_ms) == 0)) {
+        (s->count >= c->max_per_shard && !make_room(s, now_ms))) {
         pthread_mutex_unlock(&s->lock);
         free(e);
         return;
@@ -234,8 +283,8 @@ void cache_drop_tag(struct cache *c, const char *tag)
         for (size_t b = 0; b < CACHE_BUCKETS; b++) {
             struct cache_entry **link = &s->buckets[b];
             while (*link != NULL) {
-                if (strcmp((*link)->tags[0], tag) == 0 ||
-                    strcmp((*link)->tags[1], tag) == 0)
+                if (strcmp(entry_tag(*link, 0), tag) == 0 ||
+                    strcmp(entry_tag(*link, 1), tag) == 0)
                     unlink_free(s, link);
                 else
                     link = &(*link)->next;

@@ -48,9 +48,9 @@ bool cache_get(struct cache *c, const char *key, int64_t now_ms, void *buf,
 
 /*
  * Stores a copy of value under key until now_ms + ttl_ms, tagged with tag1
- * and tag2 (either may be NULL). Does nothing when an invalidation happened
- * since epoch, when the shard is full of live entries, or when the key or
- * value is too long: a cache may always forget.
+ * and tag2 (either may be NULL). A full cache evicts an expired entry, or
+ * else some live one. Does nothing when an invalidation happened since
+ * epoch, or when the key or value is too long: a cache may always forget.
  */
 void cache_put(struct cache *c, const char *key, const void *value, size_t len,
                const char *tag1, const char *tag2, int64_t now_ms,

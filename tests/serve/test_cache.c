@@ -75,10 +75,10 @@ static void put_after_invalidation_is_refused(void **state)
     cache_free(c);
 }
 
-static void full_cache_forgets_instead_of_growing(void **state)
+static void full_cache_evicts_instead_of_growing(void **state)
 {
     struct cache *c = fresh(64);
-    char key[32];
+    char key[32], v[65];
 
     (void)state;
     for (int i = 0; i < 10000; i++) {
@@ -86,6 +86,8 @@ static void full_cache_forgets_instead_of_growing(void **state)
         cache_put(c, key, "v", 1, NULL, NULL, 0, 1000, cache_epoch(c));
     }
     assert_true(cache_count(c) <= 64 + 32);
+    /* The newest entry made it in: the full cache made room. */
+    assert_true(has(c, "k9999", 1, v));
     cache_clear(c);
     assert_int_equal(cache_count(c), 0);
     cache_free(c);
@@ -126,7 +128,7 @@ int main(void)
         cmocka_unit_test(entries_expire),
         cmocka_unit_test(tags_drop_every_entry_about_a_user),
         cmocka_unit_test(put_after_invalidation_is_refused),
-        cmocka_unit_test(full_cache_forgets_instead_of_growing),
+        cmocka_unit_test(full_cache_evicts_instead_of_growing),
         cmocka_unit_test(concurrent_use_is_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
