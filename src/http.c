@@ -315,25 +315,32 @@ static void safe_copy(char *out, size_t cap, const char *s)
 static void access_log(struct http_request *rq, const char *method,
                        int64_t latency_us)
 {
-    char line[512], when[32], ip[NETADDR_TEXT_MAX], user[ACCESS_ID_MAX];
+    /* The seconds part of the time changes once a second: format it then. */
+    static _Thread_local char when[32];
+    static _Thread_local time_t when_sec = -1;
+    char line[512], ip[NETADDR_TEXT_MAX], user[ACCESS_ID_MAX];
     struct timespec ts;
     struct tm tm;
     int n;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (ts.tv_sec != when_sec) {
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+        when_sec = ts.tv_sec;
+    }
     client_ip(rq, ip);
     safe_copy(user, sizeof(user), rq->user_id);
     n = snprintf(line, sizeof(line),
                  "{\"time\":\"%s.%03ldZ\",\"request_id\":\"%s\","
                  "\"method\":\"%s\",\"route\":\"%s\",\"status\":%u,"
-                 "\"user_id\":%s%s%s,\"latency_ms\":%.3f,"
+                 "\"user_id\":%s%s%s,\"latency_ms\":%lld.%03lld,"
                  "\"client_ip\":\"%s\"}\n",
                  when, ts.tv_nsec / 1000000, rq->request_id, method,
                  metrics_route_name((enum metrics_route)rq->route.metric),
                  rq->status, user[0] ? "\"" : "", user[0] ? user : "null",
-                 user[0] ? "\"" : "", (double)latency_us / 1000.0, ip);
+                 user[0] ? "\"" : "", (long long)(latency_us / 1000),
+                 (long long)(latency_us % 1000), ip);
     if (n > 0 && (size_t)n < sizeof(line))
         (void)!write(STDOUT_FILENO, line, (size_t)n);
 }

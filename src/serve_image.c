@@ -13,7 +13,6 @@
 #include "presignd/metrics.h"
 #include "presignd/serve_url.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,23 +28,6 @@ static bool token_ok(const char *t)
             t[n] == ';' || t[n] == '\\' || n >= COOKIE_MAX)
             return false;
     return n > 0;
-}
-
-static bool sha256_hex(const char *token, char out[65])
-{
-    unsigned char md[32];
-    unsigned int len = 0;
-    static const char digits[] = "0123456789abcdef";
-
-    if (!EVP_Digest(token, strlen(token), md, &len, EVP_sha256(), NULL) ||
-        len != 32)
-        return false;
-    for (size_t i = 0; i < 32; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
-    out[64] = '\0';
-    return true;
 }
 
 /* Maps a lookup failure to its answer: 401/404 for "no", 503 for down. */
@@ -73,8 +55,9 @@ static enum pd_code session_of(struct http_request *rq, const char *cookie,
     char hex[65];
 
     if (jwt == NULL) {
-        if (!sha256_hex(cookie, hex))
-            return pd_fail(err, PD_ENOMEM, "SHA-256 failed");
+        /* The signer's SHA-256: a per-thread context, no lookup. */
+        if (sigv4_sha256_hex(cookie, strlen(cookie), hex, err) != PD_OK)
+            return PD_ENOMEM;
         return access_session_by_token(rq->gw->access, hex, s, err);
     }
     if (jwtauth_verify(jwt, cookie, time(NULL), &claims, err) != PD_OK) {
