@@ -326,3 +326,28 @@ def test_keep_alive_connections_stay_open(gw, world):
         assert r.status == 302
         assert r.getheader("Connection") != "close"
     conn.close()
+
+
+def test_sigterm_lets_open_connections_finish_then_exits(db, world,
+                                                        gateway_factory):
+    import http.client
+    g = gateway_factory(["--bucket", BUCKET])
+    conn = http.client.HTTPConnection("127.0.0.1", g.port, timeout=10)
+    headers = {"Cookie": "session=" + world["token"]}
+    conn.request("GET", avatar(world), headers=headers)
+    first = conn.getresponse()
+    first.read()
+    assert first.status == 302
+    g.proc.send_signal(signal.SIGTERM)
+    deadline = time.time() + 5
+    while time.time() < deadline and \
+            not any("draining" in x for x in g.stderr_lines):
+        time.sleep(0.02)
+    # The connection that was open keeps being served, told to close.
+    conn.request("GET", avatar(world), headers=headers)
+    second = conn.getresponse()
+    second.read()
+    assert second.status == 302
+    assert second.getheader("Connection") == "close"
+    conn.close()
+    assert g.proc.wait(15) == 0

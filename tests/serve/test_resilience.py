@@ -128,3 +128,31 @@ def test_database_outage_gives_503_then_full_service_without_restart(
     eventually(lambda: g.status("/v1/me/avatar", token) == 302, timeout=15)
     assert g.status("/readyz") == 200
     assert g.proc.poll() is None
+    # The listener reconnected too: invalidations work again.
+    g.wait_listening()
+    assert g.status("/v1/me/avatar", token) == 302
+    d = Db(dsn)
+    d.q("UPDATE sessions SET revoked_at = now()")
+    d.close()
+    eventually(lambda: g.status("/v1/me/avatar", token) == 401, timeout=1.0)
+
+
+def test_listener_reconnects_after_its_connection_is_killed(
+        db, world, gateway_factory):
+    token = db.session(world["viewer"], world["org"])
+    g = gateway_factory(["--bucket", BUCKET, "--cache-ttl", "600",
+                         "--log-level", "debug"])
+    g.wait_listening()
+    killed = db.q("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                  "WHERE datname = current_database() AND query LIKE "
+                  "'LISTEN%%'")
+    assert killed and all(row[0] for row in killed)
+    eventually(lambda: any("lost its connection" in x
+                           for x in g.stderr_lines), timeout=5)
+    g.wait_listening()
+    path = "/v1/users/%d/avatar" % world["subject"]
+    assert g.status(path, token) == 302
+    assert g.status(path, token) == 302
+    db.q("UPDATE sessions SET revoked_at = now() WHERE token_sha256 = "
+         "sha256(%s::bytea)", token.encode())
+    eventually(lambda: g.status(path, token) == 401, timeout=1.0)
