@@ -443,7 +443,7 @@ enum pd_code serve_config_parse(struct serve_config *c, int argc, char **argv,
 
     if (set_defaults(c, err) != PD_OK || read_env(c, err) != PD_OK)
         return err ? err->code : PD_EINVAL;
-    optind = 1;
+    optind = 0; /* glibc: 0 also resets its internal state */
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         if (opt == OPT_HELP || opt == 'h') {
