@@ -40,7 +40,13 @@ static enum MHD_Result lookup_failed(struct http_request *rq, enum pd_code rc,
                                   not_found_status == 401 ? "unauthorised\n"
                                                           : "not found\n");
     if (rc == PD_EDB) {
-        pd_log(PD_LOG_WARN, "request %s: %s", rq->request_id, err->msg);
+        /* An outage fails every request: say so once a second, not each. */
+        static _Atomic time_t last_warned;
+        time_t now = time(NULL), last = atomic_load(&last_warned);
+        if (now != last &&
+            atomic_compare_exchange_strong(&last_warned, &last, now))
+            pd_log(PD_LOG_WARN, "request %s: %s (answering 503)",
+                   rq->request_id, err->msg);
         return http_respond_error(rq, 503, "temporarily unavailable\n");
     }
     pd_log(PD_LOG_ERROR, "request %s: %s", rq->request_id, err->msg);
