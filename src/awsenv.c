@@ -114,8 +114,8 @@ static char *trim(char *s)
     while (*s == ' ' || *s == '\t')
         s++;
     e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-                     e[-1] == '\r'))
+    while (e > s &&
+           (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
         *--e = '\0';
     return s;
 }
@@ -135,8 +135,8 @@ static enum pd_code profile_line(struct sigv4_credentials *c, char *line,
         return copy_field(c->access_key_id, sizeof(c->access_key_id), v,
                           "aws_access_key_id", err);
     if (strcasecmp(k, "aws_secret_access_key") == 0)
-        return copy_field(c->secret_access_key, sizeof(c->secret_access_key),
-                          v, "aws_secret_access_key", err);
+        return copy_field(c->secret_access_key, sizeof(c->secret_access_key), v,
+                          "aws_secret_access_key", err);
     if (strcasecmp(k, "aws_session_token") == 0 ||
         strcasecmp(k, "aws_security_token") == 0)
         return copy_field(c->session_token, sizeof(c->session_token), v,
@@ -146,8 +146,8 @@ static enum pd_code profile_line(struct sigv4_credentials *c, char *line,
 
 /* Reads profile from the INI file f; *found says whether it exists. */
 static enum pd_code read_profile(struct sigv4_credentials *c, FILE *f,
-                                 const char *profile,
-                                 bool *found, struct pd_err *err)
+                                 const char *profile, bool *found,
+                                 struct pd_err *err)
 {
     char line[LINE_MAX_BYTES];
     bool in = false;
@@ -171,11 +171,10 @@ static enum pd_code read_profile(struct sigv4_credentials *c, FILE *f,
     return rc;
 }
 
-static enum pd_code from_file(struct sigv4_credentials *c,
-                              struct pd_err *err)
+static enum pd_code from_file(struct sigv4_credentials *c, struct pd_err *err)
 {
-    const char *profile = env("AWS_PROFILE"), *file =
-        env("AWS_SHARED_CREDENTIALS_FILE"), *home = env("HOME");
+    const char *profile = env("AWS_PROFILE"),
+               *file = env("AWS_SHARED_CREDENTIALS_FILE"), *home = env("HOME");
     char path[4096];
     bool found = false;
     FILE *f;
@@ -212,8 +211,7 @@ static enum pd_code from_file(struct sigv4_credentials *c,
     return PD_OK;
 }
 
-enum pd_code awsenv_credentials(struct sigv4_credentials *c,
-                                struct pd_err *err)
+enum pd_code awsenv_credentials(struct sigv4_credentials *c, struct pd_err *err)
 {
     const char *akid = env("AWS_ACCESS_KEY_ID");
     const char *secret = env("AWS_SECRET_ACCESS_KEY");

@@ -274,6 +274,9 @@ struct sigv4_sign_options {
     /* Header placement: also send and sign x-amz-content-sha256 (S3 and
      * Ceph radosgw require it). */
     bool content_sha256_header;
+    /* Add the session token after signing, unsigned. Some services want
+     * that; S3 does not (presignd's own S3 paths always sign it). */
+    bool token_unsigned;
 };
 
 #define SIGV4_MAX_ADDED 4
@@ -300,7 +303,7 @@ void sigv4_signing_release(struct sigv4_signing *g);
  * running every stage. The request must not carry X-Amz-Date,
  * X-Amz-Security-Token, x-amz-content-sha256 or Authorization headers (or
  * X-Amz-* signing parameters): the signer adds them. The session token, if
- * any, is signed. Thread-safe on one signer.
+ * any, is signed unless o->token_unsigned. Thread-safe on one signer.
  */
 PD_MUST_CHECK enum pd_code
 sigv4_sign_request(struct sigv4_signer *s, const struct sigv4_request *r,
