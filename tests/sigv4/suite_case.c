@@ -246,8 +246,8 @@ static char *field_text(const char *name, const char *value)
     while (v1 > v0 && (value[v1 - 1] == ' ' || value[v1 - 1] == '\t'))
         v1--;
     for (size_t i = 0; i < n; i++)
-        out[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32
-                                                         : name[i]);
+        out[i] =
+            (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
     out[n] = ':';
     memcpy(out + n + 1, value + v0, v1 - v0);
     out[n + 1 + v1 - v0] = '\0';
@@ -305,8 +305,8 @@ static void check_signed(const char *path, const struct http *r,
         free(s.raw);
         return;
     }
-    check("signed request line",
-          r->method, strlen(r->method), s.method, strlen(s.method));
+    check("signed request line", r->method, strlen(r->method), s.method,
+          strlen(s.method));
     check("signed request path", r->path, r->path_len, s.path, s.path_len);
     check("signed request body", r->body, r->body_len, s.body, s.body_len);
     memcpy(want, r->headers, r->header_count * sizeof(want[0]));
@@ -352,9 +352,9 @@ static int sign(const struct ctx *c, const struct http *r,
     struct sigv4_signer *s = NULL;
     struct pd_err err;
     char hash[65];
-    struct sigv4_request req = {r->method, r->path, r->path_len, rules,
-                                r->query, r->query_count, r->headers,
-                                r->header_count, hash};
+    struct sigv4_request req = {r->method,  r->path,         r->path_len,
+                                rules,      r->query,        r->query_count,
+                                r->headers, r->header_count, hash};
     struct sigv4_sign_options o = {pl, c->expires,
                                    pl == SIGV4_PLACE_HEADER && c->sign_body,
                                    c->omit_token};
@@ -433,8 +433,8 @@ static int load_context(struct ctx *c, json_t **root, const char *dir,
     ts = json_string_value(json_object_get(*root, "timestamp"));
     if (ts == NULL || strlen(ts) != 20)
         return -1;
-    snprintf(amz, sizeof(amz), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", ts, ts + 5,
-             ts + 8, ts + 11, ts + 14, ts + 17);
+    snprintf(amz, sizeof(amz), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", ts, ts + 5, ts + 8,
+             ts + 11, ts + 14, ts + 17);
     return sigv4_parse_amz_date(amz, &c->now, NULL) == PD_OK ? 0 : -1;
 }
 
@@ -474,8 +474,8 @@ static int run_aws_c_auth(const char *dir)
                      q ? "query" : "header");
             if (sign(&c, &r, q ? SIGV4_PLACE_QUERY : SIGV4_PLACE_HEADER,
                      SIGV4_RULES_S3, &g) == 0)
-                check_file("canonical request", path,
-                           g.canonical_request.data, g.canonical_request.len);
+                check_file("canonical request", path, g.canonical_request.data,
+                           g.canonical_request.len);
             sigv4_signing_release(&g);
         }
     }
@@ -488,7 +488,7 @@ static int run_aws_c_auth(const char *dir)
 
 /* Credentials, scope and time shared by every botocore case (they live in
  * botocore's test code, not in the data files). */
-#define BOTO_TOKEN_VANILLA                                                   \
+#define BOTO_TOKEN_VANILLA                                                     \
     "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"
 
 static void botocore_token(struct ctx *c, struct http *r, const char *name,
