@@ -53,9 +53,9 @@ static void *loop(void *arg)
         /* 1024 per clock read keeps the timer out of the figure. */
         for (int i = 0; i < 1024; i++, r->count++) {
             req.key = key;
-            req.key_len = (size_t)snprintf(key, sizeof(key),
-                                           "users/%lu/avatar-%lu.jpg",
-                                           r->count % KEYS, r->count);
+            req.key_len =
+                (size_t)snprintf(key, sizeof(key), "users/%lu/avatar-%lu.jpg",
+                                 r->count % KEYS, r->count);
             pd_buf_reset(&url);
             if (sigv4_presign(r->signer, &req, &url, &err) != PD_OK) {
                 fprintf(stderr, "presign_bench: %s\n", err.msg);
@@ -99,8 +99,8 @@ int main(int argc, char **argv)
         pthread_join(tid[i], NULL);
         rate += (double)runs[i].count / runs[i].seconds;
     }
-    printf("threads: %d\npresigns/s: %.0f\nns/presign/thread: %.0f\n",
-           threads, rate, 1e9 * threads / rate);
+    printf("threads: %d\npresigns/s: %.0f\nns/presign/thread: %.0f\n", threads,
+           rate, 1e9 * threads / rate);
     sigv4_signer_free(s);
     return 0;
 }
