@@ -20,9 +20,9 @@
 
 static struct sigv4_signer *signer(const char *token, const char *region)
 {
-    struct sigv4_credentials c = {.access_key_id = "AKIDEXAMPLE",
-                                  .secret_access_key =
-                                      "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"};
+    struct sigv4_credentials c = {
+        .access_key_id = "AKIDEXAMPLE",
+        .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"};
     struct sigv4_signer *s = NULL;
     struct pd_err err;
 
@@ -68,8 +68,7 @@ static void aws_endpoints_cover_partitions(void **state)
     assert_int_equal(sigv4_endpoint_aws(&e, "eu-west-1", false, &err), PD_OK);
     assert_string_equal(e.host, "s3.eu-west-1.amazonaws.com");
     assert_true(e.https && !e.custom && e.port == 0);
-    assert_int_equal(sigv4_endpoint_aws(&e, "cn-north-1", false, &err),
-                     PD_OK);
+    assert_int_equal(sigv4_endpoint_aws(&e, "cn-north-1", false, &err), PD_OK);
     assert_string_equal(e.host, "s3.cn-north-1.amazonaws.com.cn");
     assert_int_equal(sigv4_endpoint_aws(&e, "us-east-2", true, &err), PD_OK);
     assert_string_equal(e.host, "s3.dualstack.us-east-2.amazonaws.com");
@@ -82,8 +81,8 @@ static void aws_endpoints_cover_partitions(void **state)
 
 static void bucket_rules(void **state)
 {
-    static const char *good[] = {"abc", "my.bucket", "a-b-c", "123", "a1.b2",
-                                 NULL};
+    static const char *good[] = {"abc", "my.bucket", "a-b-c",
+                                 "123", "a1.b2",     NULL};
     static const char *bad[][2] = {
         {"", "bucket name is empty"},
         {"ab", "bucket name 'ab' must be 3 to 63 characters long"},
@@ -118,10 +117,14 @@ static char *url_for(struct sigv4_signer *s, const struct sigv4_endpoint *e,
                      enum sigv4_addressing a, const char *bucket,
                      const char *key, enum pd_code want, struct pd_err *err)
 {
-    struct sigv4_presign_request r = {.method = "GET", .bucket = bucket,
-                                      .key = key, .key_len = strlen(key),
-                                      .endpoint = e, .addressing = a,
-                                      .now = T0, .expires = 60};
+    struct sigv4_presign_request r = {.method = "GET",
+                                      .bucket = bucket,
+                                      .key = key,
+                                      .key_len = strlen(key),
+                                      .endpoint = e,
+                                      .addressing = a,
+                                      .now = T0,
+                                      .expires = 60};
     struct pd_buf b;
 
     pd_buf_init(&b, 1 << 16);
@@ -161,8 +164,8 @@ static void auto_addressing_follows_the_sdks(void **state)
         {&v6, "plain", "http://[::1]:9000/plain/k?"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        u = url_for(s, cases[i].e, SIGV4_ADDRESSING_AUTO, cases[i].bucket,
-                    "k", PD_OK, &err);
+        u = url_for(s, cases[i].e, SIGV4_ADDRESSING_AUTO, cases[i].bucket, "k",
+                    PD_OK, &err);
         starts_with(u, cases[i].prefix);
         free(u);
     }
@@ -179,8 +182,8 @@ static void auto_addressing_follows_the_sdks(void **state)
 }
 
 static void expect_err(struct sigv4_signer *s,
-                       const struct sigv4_presign_request *r,
-                       struct pd_buf *b, const char *want)
+                       const struct sigv4_presign_request *r, struct pd_buf *b,
+                       const char *want)
 {
     struct pd_err err;
 
@@ -196,9 +199,12 @@ static void presign_errors_are_exact(void **state)
     struct pd_err err;
     char longkey[SIGV4_MAX_KEY_LEN + 2], big[SIGV4_OVERRIDE_MAX + 2];
     struct pd_buf b;
-    struct sigv4_presign_request r = {.method = "GET", .bucket = "bucket",
-                                      .key = "k", .key_len = 1,
-                                      .endpoint = &e, .now = T0,
+    struct sigv4_presign_request r = {.method = "GET",
+                                      .bucket = "bucket",
+                                      .key = "k",
+                                      .key_len = 1,
+                                      .endpoint = &e,
+                                      .now = T0,
                                       .expires = 60};
 
     (void)state;
@@ -214,9 +220,11 @@ static void presign_errors_are_exact(void **state)
     assert_int_equal(sigv4_presign(s, &r, &b, &err), PD_OK);
     pd_buf_reset(&b);
     r.expires = 0;
-    expect_err(s, &r, &b, "expiry 0 seconds is out of range: 1 to 604800 (7 days)");
+    expect_err(s, &r, &b,
+               "expiry 0 seconds is out of range: 1 to 604800 (7 days)");
     r.expires = 604801;
-    expect_err(s, &r, &b, "expiry 604801 seconds is out of range: 1 to 604800 (7 days)");
+    expect_err(s, &r, &b,
+               "expiry 604801 seconds is out of range: 1 to 604800 (7 days)");
     r.expires = 60;
     r.method = "get";
     expect_err(s, &r, &b, "invalid method 'get': expected GET, HEAD or PUT");
@@ -224,13 +232,15 @@ static void presign_errors_are_exact(void **state)
     memset(big, 'x', sizeof(big));
     big[SIGV4_OVERRIDE_MAX + 1] = '\0';
     r.response_cache_control = big;
-    expect_err(s, &r, &b, "response-cache-control is 4097 bytes; the limit is 4096");
+    expect_err(s, &r, &b,
+               "response-cache-control is 4097 bytes; the limit is 4096");
     r.response_cache_control = "no-store";
     r.method = "PUT";
     expect_err(s, &r, &b, "response overrides apply only to GET and HEAD");
     r.method = "GET";
     r.bucket = "Bad_Bucket";
-    expect_err(s, &r, &b, "bucket name 'Bad_Bucket' may contain only lower-case "
+    expect_err(s, &r, &b,
+               "bucket name 'Bad_Bucket' may contain only lower-case "
                "letters, digits, '.' and '-'");
     r.bucket = "bucket";
     pd_buf_release(&b);
@@ -270,8 +280,7 @@ static void expiring_credentials_bound_the_url(void **state)
     sigv4_signer_free(s);
 }
 
-static void disposition_is(bool attachment, const char *name,
-                           const char *want)
+static void disposition_is(bool attachment, const char *name, const char *want)
 {
     struct pd_buf b;
     struct pd_err err;
@@ -317,11 +326,16 @@ static void amz_dates_round_trip(void **state)
     static const char *dates[] = {"19700101T000000Z", "20000229T235959Z",
                                   "20261204T120000Z", "21000301T000000Z",
                                   "99991231T235959Z", NULL};
-    static const char *bad[] = {"20261204T120000", "2026-12-04T12:00:00Z",
-                                "20210229T000000Z", "21000229T000000Z",
-                                "20261232T000000Z", "20261204T240000Z",
-                                "19691231T235959Z", "2026120xT000000Z",
-                                "", NULL};
+    static const char *bad[] = {"20261204T120000",
+                                "2026-12-04T12:00:00Z",
+                                "20210229T000000Z",
+                                "21000229T000000Z",
+                                "20261232T000000Z",
+                                "20261204T240000Z",
+                                "19691231T235959Z",
+                                "2026120xT000000Z",
+                                "",
+                                NULL};
     char out[17];
     time_t t;
     struct pd_err err;
@@ -377,19 +391,21 @@ static void general_signature(struct sigv4_signer *s,
         {"response-content-type", r->response_content_type},
         {"response-content-disposition", r->response_content_disposition},
         {"response-cache-control", r->response_cache_control}};
-    struct sigv4_request req = {r->method, raw_path, path_len,
-                                SIGV4_RULES_S3, q, r->response_content_type
-                                                    ? 3
-                                                    : 0,
-                                &h, 1, "UNSIGNED-PAYLOAD"};
-    struct sigv4_sign_options o = {SIGV4_PLACE_QUERY, r->expires, false,
-                                   false};
+    struct sigv4_request req = {r->method,
+                                raw_path,
+                                path_len,
+                                SIGV4_RULES_S3,
+                                q,
+                                r->response_content_type ? 3 : 0,
+                                &h,
+                                1,
+                                "UNSIGNED-PAYLOAD"};
+    struct sigv4_sign_options o = {SIGV4_PLACE_QUERY, r->expires, false, false};
     struct sigv4_signing g;
     struct pd_err err;
 
     sigv4_signing_init(&g);
-    assert_int_equal(sigv4_sign_request(s, &req, r->now, &o, &g, &err),
-                     PD_OK);
+    assert_int_equal(sigv4_sign_request(s, &req, r->now, &o, &g, &err), PD_OK);
     memcpy(sig, g.signature, 65);
     sigv4_signing_release(&g);
 }
@@ -403,10 +419,14 @@ static void one_comparison(struct sigv4_signer *s, const struct config *c,
     char host[300], raw[1100], prefix[4000], sig[65];
     size_t raw_len;
     bool virt = c->addressing == SIGV4_ADDRESSING_VIRTUAL;
-    struct sigv4_presign_request r = {
-        .method = c->method, .bucket = "bucket-1", .key = (const char *)key,
-        .key_len = n, .endpoint = &e, .addressing = c->addressing,
-        .now = T0 + (time_t)n, .expires = 1 + (unsigned)n * 500};
+    struct sigv4_presign_request r = {.method = c->method,
+                                      .bucket = "bucket-1",
+                                      .key = (const char *)key,
+                                      .key_len = n,
+                                      .endpoint = &e,
+                                      .addressing = c->addressing,
+                                      .now = T0 + (time_t)n,
+                                      .expires = 1 + (unsigned)n * 500};
 
     if (c->overrides) {
         r.response_content_type = "text/plain; charset=\"utf-8\"";
@@ -416,8 +436,8 @@ static void one_comparison(struct sigv4_signer *s, const struct config *c,
     assert_int_equal(sigv4_endpoint_parse(&e, c->endpoint, &err), PD_OK);
     snprintf(host, sizeof(host), "%s%s%s", virt ? "bucket-1." : "", e.host,
              e.port == 7480 ? ":7480" : "");
-    raw_len = (size_t)snprintf(raw, sizeof(raw), "%s/", virt ? ""
-                                                              : "/bucket-1");
+    raw_len =
+        (size_t)snprintf(raw, sizeof(raw), "%s/", virt ? "" : "/bucket-1");
     memcpy(raw + raw_len, key, n);
     raw_len += n;
     snprintf(prefix, sizeof(prefix), "%s://%s", e.https ? "https" : "http",
@@ -456,8 +476,7 @@ static void fast_path_agrees_with_general_path(void **state)
                 n = 1 + n % 40;
             for (size_t j = 0; j < n; j++)
                 key[j] = (unsigned char)(i % 2 ? rand_r(&seed) % 256
-                                               : "a/b .~%+"[rand_r(&seed) %
-                                                            8]);
+                                               : "a/b .~%+"[rand_r(&seed) % 8]);
             one_comparison(s, &configs[c], key, n);
         }
         sigv4_signer_free(s);
@@ -470,10 +489,13 @@ static void header_signing_for_s3_calls(void **state)
     struct sigv4_endpoint e;
     struct sigv4_signed_request out;
     struct sigv4_header q[] = {{"acl", NULL}};
-    struct sigv4_header_request r = {.method = "GET", .endpoint = &e,
+    struct sigv4_header_request r = {.method = "GET",
+                                     .endpoint = &e,
                                      .addressing = SIGV4_ADDRESSING_PATH,
-                                     .bucket = "bucket", .query = q,
-                                     .query_count = 1, .now = T0};
+                                     .bucket = "bucket",
+                                     .query = q,
+                                     .query_count = 1,
+                                     .now = T0};
     const char *creq =
         "GET\n/bucket\nacl=\nhost:127.0.0.1:7480\n"
         "x-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:20261204T120000Z\n"
@@ -502,9 +524,8 @@ static void header_signing_for_s3_calls(void **state)
     assert_int_equal(sigv4_string_to_sign(&sts, T0, "eu-west-1", "s3", creq,
                                           strlen(creq), &err),
                      0);
-    assert_int_equal(sigv4_signer_signature(s, T0, sts.data, sts.len, sig,
-                                            &err),
-                     0);
+    assert_int_equal(
+        sigv4_signer_signature(s, T0, sts.data, sts.len, sig, &err), 0);
     snprintf(auth, sizeof(auth),
              "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"
              "20261204/eu-west-1/s3/aws4_request, SignedHeaders=host;"
@@ -524,10 +545,13 @@ static void header_signing_errors(void **state)
     struct sigv4_signed_request out;
     struct sigv4_header h[] = {{"Content-Type", "text/plain"},
                                {"X-Amz-Date", "x"}};
-    struct sigv4_header_request r = {.method = "PUT", .endpoint = &e,
+    struct sigv4_header_request r = {.method = "PUT",
+                                     .endpoint = &e,
                                      .addressing = SIGV4_ADDRESSING_VIRTUAL,
-                                     .bucket = "bucket", .key = "a b",
-                                     .headers = h, .header_count = 1,
+                                     .bucket = "bucket",
+                                     .key = "a b",
+                                     .headers = h,
+                                     .header_count = 1,
                                      .now = T0};
     struct pd_err err;
 
@@ -572,15 +596,17 @@ struct worker {
     int id;
 };
 
-static void presign_into(struct sigv4_signer *s,
-                         const struct sigv4_endpoint *e, int i, int d,
-                         struct pd_buf *b)
+static void presign_into(struct sigv4_signer *s, const struct sigv4_endpoint *e,
+                         int i, int d, struct pd_buf *b)
 {
     char key[32];
     struct pd_err err;
-    struct sigv4_presign_request r = {
-        .method = "GET", .bucket = "bucket", .key = key, .endpoint = e,
-        .now = T0 + d * 86400 + i, .expires = 300};
+    struct sigv4_presign_request r = {.method = "GET",
+                                      .bucket = "bucket",
+                                      .key = key,
+                                      .endpoint = e,
+                                      .now = T0 + d * 86400 + i,
+                                      .expires = 300};
 
     r.key_len = (size_t)snprintf(key, sizeof(key), "k/%d", i);
     pd_buf_reset(b);
