@@ -37,7 +37,13 @@ static const char *const reserved_headers[] = {"authorization", "x-amz-date",
                                                "x-amz-security-token",
                                                "x-amz-content-sha256", NULL};
 
-static enum pd_code check_reserved(const struct sigv4_request *r,
+static const char *const reserved_params[] = {
+    "X-Amz-Algorithm",     "X-Amz-Credential",
+    "X-Amz-Date",          "X-Amz-Expires",
+    "X-Amz-SignedHeaders", "X-Amz-Security-Token",
+    "X-Amz-Signature",     NULL};
+
+static enum pd_code check_reserved(const struct sigv4_request *r, bool query,
                                    struct pd_err *err)
 {
     for (size_t i = 0; i < r->header_count; i++)
@@ -47,12 +53,12 @@ static enum pd_code check_reserved(const struct sigv4_request *r,
                                "header '%s' is set by the signer, not the "
                                "caller",
                                r->headers[i].name);
-    for (size_t i = 0; i < r->query_count; i++)
-        if (strncasecmp(r->query[i].name, "X-Amz-", 6) == 0 &&
-            strcasecmp(r->query[i].name, "X-Amz-Content-Sha256") != 0)
-            return pd_fail(err, PD_EINVAL,
-                           "query parameter '%.64s' is set by the signer",
-                           r->query[i].name);
+    for (size_t i = 0; query && i < r->query_count; i++)
+        for (const char *const *n = reserved_params; *n != NULL; n++)
+            if (strcasecmp(r->query[i].name, *n) == 0)
+                return pd_fail(err, PD_EINVAL,
+                               "query parameter '%s' is set by the signer",
+                               r->query[i].name);
     return PD_OK;
 }
 
@@ -102,11 +108,11 @@ static enum pd_code sign_in_header(struct sigv4_signer *s,
     if (n > 0)
         memcpy(h, r->headers, n * sizeof(*h));
     h[n++] = (struct sigv4_header){"X-Amz-Date", a->date};
+    if (o->content_sha256_header)
+        h[n++] = (struct sigv4_header){"X-Amz-Content-Sha256", r->payload_hash};
     if (s->session_token[0] != '\0' && !o->token_unsigned)
         h[n++] =
             (struct sigv4_header){"X-Amz-Security-Token", s->session_token};
-    if (o->content_sha256_header)
-        h[n++] = (struct sigv4_header){"x-amz-content-sha256", r->payload_hash};
     full.headers = h;
     full.header_count = n;
     rc = sign_text(s, &full, now, out, &a->signed_headers, err);
@@ -203,7 +209,7 @@ enum pd_code sigv4_sign_request(struct sigv4_signer *s,
                                 struct sigv4_signing *out, struct pd_err *err)
 {
     struct added a;
-    enum pd_code rc = check_reserved(r, err);
+    enum pd_code rc = check_reserved(r, o->placement == SIGV4_PLACE_QUERY, err);
 
     if (rc != PD_OK)
         return rc;

@@ -516,9 +516,9 @@ static void header_signing_for_s3_calls(void **state)
     assert_string_equal(out.header_lines[0].data, "Host: 127.0.0.1:7480");
     assert_string_equal(out.header_lines[1].data,
                         "X-Amz-Date: 20261204T120000Z");
-    assert_string_equal(out.header_lines[2].data, "X-Amz-Security-Token: tok");
-    assert_string_equal(out.header_lines[3].data,
-                        "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    assert_string_equal(out.header_lines[2].data,
+                        "X-Amz-Content-Sha256: UNSIGNED-PAYLOAD");
+    assert_string_equal(out.header_lines[3].data, "X-Amz-Security-Token: tok");
     /* The signature is that of the hand-written canonical request. */
     pd_buf_init(&sts, 4096);
     assert_int_equal(sigv4_string_to_sign(&sts, T0, "eu-west-1", "s3", creq,
