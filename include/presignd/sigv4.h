@@ -184,8 +184,20 @@ struct sigv4_signed_request {
 };
 
 void sigv4_signed_request_init(struct sigv4_signed_request *r);
+/* Frees the URL and lines; the lines (token, signature) are wiped first. */
 void sigv4_signed_request_release(struct sigv4_signed_request *r);
 
+/*
+ * Signs an S3 API call for the Authorization header (S3 rules: the key is
+ * encoded once, never normalised). Always sends and signs
+ * X-Amz-Content-Sha256 (radosgw refuses requests without it) and, with
+ * temporary credentials, X-Amz-Security-Token. out must be initialised and
+ * empty. PD_EINVAL naming the problem: bad method (not upper-case letters),
+ * bucket, key (empty, over SIGV4_MAX_KEY_LEN, or without a bucket), a Host,
+ * X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256 or Authorization
+ * among the extra headers, a header value with a line break, a payload hash
+ * that is not 64 lower-case hex digits. Thread-safe on one signer.
+ */
 PD_MUST_CHECK enum pd_code
 sigv4_sign_headers(struct sigv4_signer *s, const struct sigv4_header_request *r,
                    struct sigv4_signed_request *out, struct pd_err *err);

@@ -83,6 +83,9 @@ def usage_error(detail):
     (["s3://bucket/"], "'s3://bucket/' has no object key (s3://BUCKET/KEY)"),
     (["https://bucket/k"], "'https://bucket/k' is not an s3://BUCKET/KEY URI"),
     (["s3://bucket/k", "extra"], "unexpected argument 'extra'"),
+    (["--region", "EU_West", "s3://bucket/k"],
+     "--region: invalid region 'EU_West': only a-z, 0-9 and '-' are "
+     "allowed"),
     (["--bucket", "b12", "s3://bucket/k"],
      "give s3://BUCKET/KEY or --bucket/--key, not both ('s3://bucket/k')"),
     (["--method", "PUT", "--content-type", "x/y", "s3://bucket/k"],
@@ -109,6 +112,10 @@ def test_command_line_errors_are_exact(args, detail):
      "cannot read the credentials file /nonexistent/.aws/credentials"),
     ({"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"},
      "no region: pass --region or set AWS_REGION"),
+    ({"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s",
+      "AWS_DEFAULT_REGION": "EU"},
+     "AWS_DEFAULT_REGION: invalid region 'EU': only a-z, 0-9 and '-' are "
+     "allowed"),
     ({"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s",
       "AWS_ENDPOINT_URL": "minio:9000"},
      "AWS_ENDPOINT_URL: endpoint URL 'minio:9000' must start with http:// "
