@@ -54,10 +54,9 @@ VALUES ($1::integer, $2, $3);
 -- binary): $1 subject_id, $2 kind, $3 bucket, $4 object_key,
 -- $5 content_type (elements may be NULL), $6 source_url. A reference that
 -- already exists (written by the app, an earlier run or a concurrent copy)
--- is left alone. Result: one row per reference actually inserted.
+-- is left alone. The command tag's row count says how many were inserted.
 INSERT INTO presignd.object_refs
     (subject_id, kind, bucket, object_key, content_type, source_url)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
                      $5::text[], $6::text[])
-ON CONFLICT (subject_id, kind) DO NOTHING
-RETURNING subject_id;
+ON CONFLICT (subject_id, kind) DO NOTHING;

@@ -80,30 +80,33 @@ CREATE OR REPLACE TRIGGER presignd_memberships_notify
 --     kind         'avatar' or 'signature'
 --     url          the legacy URL as stored (may be NULL or garbage)
 --     converted    boolean: presignd.object_refs already has this reference
+-- Look the reference up with a correlated EXISTS (an index probe per row):
+-- a join lets the planner hash the whole of presignd.object_refs for every
+-- batch, which makes the walk quadratic as references accumulate.
 
 -- name: backfill_first
 SELECT u.id::text AS cursor, u.id::text AS subject_id, k.kind, k.url,
-       r.subject_id IS NOT NULL AS converted
+       EXISTS (SELECT FROM presignd.object_refs AS r
+               WHERE r.subject_id = u.id::text AND r.kind = k.kind)
+           AS converted
 FROM (SELECT id, avatar_url, signature_url FROM users
       ORDER BY id LIMIT $1) AS u
 CROSS JOIN LATERAL (VALUES ('avatar', u.avatar_url),
                            ('signature', u.signature_url)) AS k (kind, url)
-LEFT JOIN presignd.object_refs AS r
-       ON r.subject_id = u.id::text AND r.kind = k.kind
 WHERE $2 IN ('all', k.kind)
-ORDER BY u.id, k.kind;
+ORDER BY u.id;
 
 -- name: backfill_next
 SELECT u.id::text AS cursor, u.id::text AS subject_id, k.kind, k.url,
-       r.subject_id IS NOT NULL AS converted
+       EXISTS (SELECT FROM presignd.object_refs AS r
+               WHERE r.subject_id = u.id::text AND r.kind = k.kind)
+           AS converted
 FROM (SELECT id, avatar_url, signature_url FROM users
       WHERE id > $3 ORDER BY id LIMIT $1) AS u
 CROSS JOIN LATERAL (VALUES ('avatar', u.avatar_url),
                            ('signature', u.signature_url)) AS k (kind, url)
-LEFT JOIN presignd.object_refs AS r
-       ON r.subject_id = u.id::text AND r.kind = k.kind
 WHERE $2 IN ('all', k.kind)
-ORDER BY u.id, k.kind;
+ORDER BY u.id;
 
 -- name: backfill_count
 -- How many host rows the walk will visit (for progress and ETA only).

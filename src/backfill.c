@@ -293,9 +293,9 @@ static enum pd_code insert_refs(struct batch *b, PGconn *conn, const char *sql,
     for (int i = 0; i < P_COUNT; i++)
         values[i] = pgarray_finish(&b->cols[i], &lengths[i]);
     res = PQexecParams(conn, sql, P_COUNT, types, values, lengths, formats, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return db_fail(err, res, conn, "backfill insert");
-    inserted = (size_t)PQntuples(res);
+    inserted = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
     PQclear(res);
     /* A conflict means a concurrent writer got there first: converted. */
     b->st->outcomes[BACKFILL_CONVERTED] += inserted;
