@@ -125,7 +125,11 @@ void backfill_classify(const struct backfill_options *o, const char *url,
 struct batch {
     const struct backfill_options *o;
     const struct backfill_hooks *h;
-    struct backfill_stats *st;
+    struct backfill_stats *st;  /* committed batches only */
+    struct backfill_stats cur;  /* the batch being classified */
+    struct backfill_stats pend; /* the batch whose insert is in flight */
+    bool pending;               /* an insert was sent, not yet answered */
+    size_t pend_attempted;      /* references that insert tried to write */
     struct pgarray cols[P_COUNT];
     struct backfill_ref ref; /* large: kept here, not on the stack */
     struct backfill_ref alt; /* the other reading of an ambiguous '+' */
@@ -198,17 +202,17 @@ static enum pd_code verify(struct batch *b, PGresult *res, int row,
     if (ex == BACKFILL_MISSING && b->ref.parsed.ambiguous_plus &&
         plus_reading(b, url) && head(b, &b->alt) == BACKFILL_EXISTS) {
         memcpy(&b->ref.parsed, &b->alt.parsed, sizeof(b->ref.parsed));
-        b->st->plus_as_plus++;
+        b->cur.plus_as_plus++;
         ex = BACKFILL_EXISTS;
     }
     if (ex == BACKFILL_EXISTS) {
-        b->st->verified++;
+        b->cur.verified++;
         return PD_OK;
     }
     if (ex == BACKFILL_MISSING)
-        b->st->missing++;
+        b->cur.missing++;
     else
-        b->st->verify_failed++;
+        b->cur.verify_failed++;
     return report(b, res, row, &b->ref,
                   ex == BACKFILL_MISSING ? "missing" : "verify_failed",
                   b->detail, err);
@@ -247,14 +251,14 @@ static enum pd_code process_row(struct batch *b, PGresult *res, int row,
         PQgetisnull(res, row, COL_URL) ? NULL : PQgetvalue(res, row, COL_URL);
     enum pd_code rc;
 
-    b->st->items++;
+    b->cur.items++;
     if (strcmp(PQgetvalue(res, row, COL_CONVERTED), "t") == 0) {
-        b->st->outcomes[BACKFILL_ALREADY]++;
+        b->cur.outcomes[BACKFILL_ALREADY]++;
         return PD_OK;
     }
     backfill_classify(b->o, url, &b->ref);
     if (b->ref.outcome != BACKFILL_CONVERTED) {
-        b->st->outcomes[b->ref.outcome]++;
+        b->cur.outcomes[b->ref.outcome]++;
         if (b->ref.outcome == BACKFILL_NO_URL)
             return PD_OK;
         return report(b, res, row, &b->ref, b->ref.reason, b->ref.parsed.detail,
@@ -267,7 +271,7 @@ static enum pd_code process_row(struct batch *b, PGresult *res, int row,
             return rc;
     }
     if (b->ref.parsed.ambiguous_plus)
-        b->st->ambiguous_plus++;
+        b->cur.ambiguous_plus++;
     rc = push_ref(b, res, row, url);
     if (rc != PD_OK)
         return pd_fail(err, rc,
@@ -276,8 +280,44 @@ static enum pd_code process_row(struct batch *b, PGresult *res, int row,
     return PD_OK;
 }
 
-/* One multi-row insert; counts what it wrote and what someone else had. */
-static enum pd_code insert_refs(struct batch *b, PGconn *conn, const char *sql,
+/* Adds a committed batch's counts to the totals. */
+static void merge(struct backfill_stats *to, const struct backfill_stats *d)
+{
+    to->rows += d->rows;
+    to->items += d->items;
+    for (int i = 0; i < BACKFILL_OUTCOME_COUNT; i++)
+        to->outcomes[i] += d->outcomes[i];
+    to->ambiguous_plus += d->ambiguous_plus;
+    to->verified += d->verified;
+    to->missing += d->missing;
+    to->plus_as_plus += d->plus_as_plus;
+    to->verify_failed += d->verify_failed;
+}
+
+static void committed(struct batch *b, const struct backfill_stats *d)
+{
+    merge(b->st, d);
+    b->st->batches++;
+    if (b->h != NULL && b->h->on_batch != NULL)
+        b->h->on_batch(b->h->arg, b->st);
+}
+
+/* Waits for the single result of the last query sent on conn. */
+static PGresult *await(PGconn *conn)
+{
+    PGresult *res = PQgetResult(conn), *extra;
+
+    while ((extra = PQgetResult(conn)) != NULL)
+        PQclear(extra);
+    return res;
+}
+
+/*
+ * Sends the batch's references as one INSERT (its own transaction) and
+ * returns at once; libpq has copied the parameters, so the arrays are free
+ * for the next batch while the server works.
+ */
+static enum pd_code send_insert(struct batch *b, PGconn *conn, const char *sql,
                                 struct pd_err *err)
 {
     const Oid types[P_COUNT] = {PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID,
@@ -286,44 +326,52 @@ static enum pd_code insert_refs(struct batch *b, PGconn *conn, const char *sql,
     const int formats[P_COUNT] = {1, 1, 1, 1, 1, 1};
     const char *values[P_COUNT];
     int lengths[P_COUNT];
-    size_t attempted = b->cols[P_SUBJECT].count;
-    size_t inserted;
-    PGresult *res;
 
     for (int i = 0; i < P_COUNT; i++)
         values[i] = pgarray_finish(&b->cols[i], &lengths[i]);
-    res = PQexecParams(conn, sql, P_COUNT, types, values, lengths, formats, 0);
+    if (!PQsendQueryParams(conn, sql, P_COUNT, types, values, lengths, formats,
+                           0))
+        return db_fail(err, NULL, conn, "backfill insert");
+    b->pend = b->cur;
+    b->pend_attempted = b->cols[P_SUBJECT].count;
+    b->pending = true;
+    return PD_OK;
+}
+
+/* Collects the in-flight insert: counts what it wrote, commits the batch. */
+static enum pd_code finish_insert(struct batch *b, PGconn *conn,
+                                  struct pd_err *err)
+{
+    PGresult *res;
+    size_t inserted;
+
+    if (!b->pending)
+        return PD_OK;
+    b->pending = false;
+    res = await(conn);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return db_fail(err, res, conn, "backfill insert");
     inserted = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
     PQclear(res);
-    /* A conflict means a concurrent writer got there first: converted. */
-    b->st->outcomes[BACKFILL_CONVERTED] += inserted;
-    b->st->outcomes[BACKFILL_ALREADY] += attempted - inserted;
+    /* A conflict means another writer got there first: already there. */
+    b->pend.outcomes[BACKFILL_CONVERTED] += inserted;
+    b->pend.outcomes[BACKFILL_ALREADY] += b->pend_attempted - inserted;
+    committed(b, &b->pend);
     return PD_OK;
 }
 
-static enum pd_code exec_cmd(PGconn *conn, const char *sql, const char *what,
-                             struct pd_err *err)
-{
-    PGresult *res = PQexec(conn, sql);
-
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        return db_fail(err, res, conn, what);
-    PQclear(res);
-    return PD_OK;
-}
-
-/* Reads one batch of at most n host rows after the cursor. */
-static PGresult *read_batch(struct batch *b, PGconn *conn, const char *sql,
-                            size_t n)
+/* Asks for the next batch: at most n host rows after the cursor. */
+static enum pd_code send_read(struct batch *b, PGconn *conn, const char *sql,
+                              bool first, size_t n, struct pd_err *err)
 {
     char limit[32];
     const char *params[3] = {limit, kind_param(b->o->kind), b->cursor.data};
 
     snprintf(limit, sizeof(limit), "%zu", n);
-    return PQexecParams(conn, sql, b->st->batches == 0 ? 2 : 3, NULL, params,
-                        NULL, NULL, 0);
+    if (!PQsendQueryParams(conn, sql, first ? 2 : 3, NULL, params, NULL, NULL,
+                           0))
+        return db_fail(err, NULL, conn, "backfill batch read");
+    return PD_OK;
 }
 
 /* Counts the batch's host rows and remembers the last one's cursor. */
@@ -338,119 +386,158 @@ static enum pd_code advance(struct batch *b, PGresult *res, size_t *host_rows,
                              PQgetvalue(res, i - 1, COL_CURSOR)) != 0)
             (*host_rows)++;
     pd_buf_reset(&b->cursor);
-    if (pd_buf_puts(&b->cursor, PQgetvalue(res, n - 1, COL_CURSOR)) != PD_OK)
+    if (n > 0 &&
+        pd_buf_puts(&b->cursor, PQgetvalue(res, n - 1, COL_CURSOR)) != PD_OK)
         return pd_fail(err, PD_ELIMIT, "backfill cursor is too long");
-    b->st->rows += *host_rows;
     return PD_OK;
 }
 
-static enum pd_code check_shape(PGresult *res, const struct hostsql *host,
-                                struct pd_err *err)
+static enum pd_code await_read(PGconn *conn, const struct hostsql *host,
+                               PGresult **out, struct pd_err *err)
 {
-    int n = PQnfields(res);
+    PGresult *res = await(conn);
+    int cols;
 
-    if (n == COL_COUNT)
-        return PD_OK;
-    PQclear(res);
-    return pd_fail(err, PD_ECONFIG,
-                   "%s: the backfill batch query returns %d columns, "
-                   "expected %d (cursor, subject_id, kind, url, converted)",
-                   hostsql_origin(host), n, COL_COUNT);
+    *out = NULL;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return db_fail(err, res, conn, "backfill batch read");
+    cols = PQnfields(res);
+    if (cols != COL_COUNT) {
+        PQclear(res);
+        return pd_fail(err, PD_ECONFIG,
+                       "%s: the backfill batch query returns %d columns, "
+                       "expected %d (cursor, subject_id, kind, url, "
+                       "converted)",
+                       hostsql_origin(host), cols, COL_COUNT);
+    }
+    *out = res;
+    return PD_OK;
 }
 
-/* One transaction: read, classify, insert, commit. *done at the end. */
-static enum pd_code run_batch(struct batch *b, PGconn *conn, const char *select,
-                              const char *insert, size_t n, bool *done,
-                              struct pd_err *err)
+static enum pd_code classify_batch(struct batch *b, PGresult *res,
+                                   struct pd_err *err)
 {
-    PGresult *res = NULL;
-    size_t host_rows = 0;
-    enum pd_code rc = exec_cmd(
-        conn, b->o->dry_run ? "BEGIN READ ONLY" : "BEGIN", "BEGIN", err);
+    enum pd_code rc = PD_OK;
 
-    if (rc != PD_OK)
-        return rc;
-    res = read_batch(b, conn, select, n);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = db_fail(err, res, conn, "backfill batch read");
-    else
-        rc = check_shape(res, b->o->host, err);
-    if (rc != PD_OK)
-        goto rollback;
+    memset(&b->cur, 0, sizeof(b->cur));
     for (int i = 0; i < P_COUNT; i++)
         pgarray_reset(&b->cols[i]);
     for (int i = 0; i < PQntuples(res) && rc == PD_OK; i++)
         rc = process_row(b, res, i, err);
-    if (rc == PD_OK && PQntuples(res) > 0)
-        rc = advance(b, res, &host_rows, err);
-    if (rc == PD_OK && b->cols[P_SUBJECT].count > 0) {
-        if (b->o->dry_run)
-            b->st->outcomes[BACKFILL_CONVERTED] += b->cols[P_SUBJECT].count;
-        else
-            rc = insert_refs(b, conn, insert, err);
+    return rc;
+}
+
+/* Hands the classified batch on: to the writer, or straight to the totals
+ * when there is nothing to write (or this is a dry run). */
+static enum pd_code write_batch(struct batch *b, PGconn *writer,
+                                const char *insert, struct pd_err *err)
+{
+    enum pd_code rc = finish_insert(b, writer, err);
+
+    if (rc != PD_OK)
+        return rc;
+    if (b->cols[P_SUBJECT].count > 0 && !b->o->dry_run)
+        return send_insert(b, writer, insert, err);
+    b->cur.outcomes[BACKFILL_CONVERTED] += b->cols[P_SUBJECT].count;
+    committed(b, &b->cur);
+    return PD_OK;
+}
+
+/* The SQL the walk needs, found once. */
+struct walk_sql {
+    const char *first, *next, *insert;
+};
+
+static size_t next_size(const struct batch *b, unsigned long long walked)
+{
+    size_t n = b->o->batch_size;
+
+    if (b->o->limit > 0 && b->o->limit - walked < n)
+        n = (size_t)(b->o->limit - walked);
+    return n;
+}
+
+/*
+ * The pipeline: while the reader connection fetches batch N+1 and the
+ * writer connection inserts batch N-1, this process classifies batch N.
+ * Each insert is one statement, hence one transaction; a batch counts as
+ * done only when its insert has committed.
+ */
+static enum pd_code walk(struct batch *b, PGconn *reader, PGconn *writer,
+                         const struct walk_sql *q, struct pd_err *err)
+{
+    unsigned long long walked = 0;
+    size_t n = next_size(b, 0), host_rows = 0;
+    PGresult *res = NULL;
+    bool more = n > 0;
+    enum pd_code rc =
+        more ? send_read(b, reader, q->first, true, n, err) : PD_OK;
+
+    while (rc == PD_OK && more) {
+        rc = await_read(reader, b->o->host, &res, err);
+        if (rc == PD_OK)
+            rc = advance(b, res, &host_rows, err);
+        if (rc != PD_OK || host_rows == 0)
+            break;
+        walked += host_rows;
+        more = host_rows == n && (n = next_size(b, walked)) > 0;
+        if (more)
+            rc = send_read(b, reader, q->next, false, n, err);
+        if (rc == PD_OK)
+            rc = classify_batch(b, res, err);
+        b->cur.rows = host_rows;
+        PQclear(res);
+        res = NULL;
+        if (rc == PD_OK)
+            rc = write_batch(b, writer, q->insert, err);
     }
     PQclear(res);
-    if (rc != PD_OK)
-        goto rollback;
-    *done = host_rows < n;
-    return exec_cmd(conn, "COMMIT", "backfill batch commit", err);
-
-rollback:
-    PQclear(PQexec(conn, "ROLLBACK"));
+    if (rc == PD_OK)
+        rc = finish_insert(b, writer, err);
     return rc;
 }
 
 static enum pd_code check_options(const struct backfill_options *o,
-                                  struct pd_err *err)
+                                  PGconn *writer, struct pd_err *err)
 {
     if (o->batch_size < 1 || o->batch_size > BACKFILL_MAX_BATCH)
         return pd_fail(err, PD_EINVAL, "batch size must be 1..%d",
                        BACKFILL_MAX_BATCH);
     if (o->bucket_count == 0)
         return pd_fail(err, PD_ECONFIG, "no bucket configured");
+    if (writer == NULL && !o->dry_run)
+        return pd_fail(err, PD_EINVAL,
+                       "a real run needs a writer "
+                       "connection");
     return PD_OK;
 }
 
-static enum pd_code walk(struct batch *b, PGconn *conn, struct pd_err *err)
+static enum pd_code find_sql(const struct backfill_options *o,
+                             struct walk_sql *q, struct pd_err *err)
 {
-    const char *first, *next, *insert;
-    const struct backfill_options *o = b->o;
-    bool done = false;
-    enum pd_code rc;
+    enum pd_code rc =
+        hostsql_require(o->host, "backfill_first", &q->first, err);
 
-    if ((rc = hostsql_require(o->host, "backfill_first", &first, err)) !=
-            PD_OK ||
-        (rc = hostsql_require(o->host, "backfill_next", &next, err)) != PD_OK ||
-        (rc = hostsql_require(o->internal, "backfill_insert", &insert, err)) !=
-            PD_OK)
-        return rc;
-    while (!done && rc == PD_OK) {
-        size_t n = o->batch_size;
-
-        if (o->limit > 0 && o->limit - b->st->rows < n)
-            n = (size_t)(o->limit - b->st->rows);
-        if (n == 0)
-            break;
-        rc = run_batch(b, conn, b->st->batches == 0 ? first : next, insert, n,
-                       &done, err);
-        if (rc != PD_OK)
-            break;
-        b->st->batches++;
-        if (b->h != NULL && b->h->on_batch != NULL)
-            b->h->on_batch(b->h->arg, b->st);
-    }
+    if (rc == PD_OK)
+        rc = hostsql_require(o->host, "backfill_next", &q->next, err);
+    if (rc == PD_OK)
+        rc = hostsql_require(o->internal, "backfill_insert", &q->insert, err);
     return rc;
 }
 
-enum pd_code backfill_run(PGconn *conn, const struct backfill_options *o,
+enum pd_code backfill_run(PGconn *reader, PGconn *writer,
+                          const struct backfill_options *o,
                           const struct backfill_hooks *h,
                           struct backfill_stats *stats, struct pd_err *err)
 {
     struct batch *b = NULL;
+    struct walk_sql q;
     enum pd_code rc;
 
     memset(stats, 0, sizeof(*stats));
-    rc = check_options(o, err);
+    rc = check_options(o, writer, err);
+    if (rc == PD_OK)
+        rc = find_sql(o, &q, err);
     if (rc != PD_OK)
         return rc;
     b = calloc(1, sizeof(*b));
@@ -463,7 +550,7 @@ enum pd_code backfill_run(PGconn *conn, const struct backfill_options *o,
         pgarray_init(&b->cols[i], ARRAY_MAX);
     pd_buf_init(&b->cursor, 4096);
 
-    rc = walk(b, conn, err);
+    rc = walk(b, reader, writer, &q, err);
 
     for (int i = 0; i < P_COUNT; i++)
         pgarray_release(&b->cols[i]);

@@ -45,7 +45,8 @@ struct backfill_cli {
     struct hostsql *host;
     struct hostsql *internal;
     struct backfill_verify_s3 *verifier;
-    PGconn *conn;
+    PGconn *conn;   /* reads batches */
+    PGconn *writer; /* inserts references; NULL for a dry run */
     FILE *report;
     unsigned long long total; /* host rows expected, for the ETA */
     struct timespec start;
@@ -442,6 +443,19 @@ static void ignore_notice(void *arg, const char *msg)
     (void)msg;
 }
 
+static enum pd_code open_conn(struct backfill_cli *c, PGconn **conn)
+{
+    enum pd_code rc = db_connect(conn, NULL, &c->err);
+
+    if (rc != PD_OK)
+        return rc;
+    PQsetNoticeProcessor(*conn, ignore_notice, NULL);
+    /* URLs arrive and keys leave as UTF-8 whatever the server encoding. */
+    if (PQsetClientEncoding(*conn, "UTF8") != 0)
+        return pd_fail(&c->err, PD_EDB, "cannot set client_encoding UTF8");
+    return PD_OK;
+}
+
 static enum pd_code prepare(struct backfill_cli *c)
 {
     enum pd_code rc = hostsql_load(&c->host, c->queries, &c->err);
@@ -455,13 +469,11 @@ static enum pd_code prepare(struct backfill_cli *c)
     if (rc == PD_OK && c->verify)
         rc = backfill_verify_s3_new(&c->verifier, &c->err);
     if (rc == PD_OK)
-        rc = db_connect(&c->conn, NULL, &c->err);
+        rc = open_conn(c, &c->conn);
+    if (rc == PD_OK && !c->opts.dry_run)
+        rc = open_conn(c, &c->writer);
     if (rc != PD_OK)
         return rc;
-    PQsetNoticeProcessor(c->conn, ignore_notice, NULL);
-    /* URLs arrive and keys leave as UTF-8 whatever the server encoding. */
-    if (PQsetClientEncoding(c->conn, "UTF8") != 0)
-        return pd_fail(&c->err, PD_EDB, "cannot set client_encoding UTF8");
     if (c->progress != PROGRESS_NONE)
         rc = backfill_count(c->conn, c->host, &c->total, &c->err);
     if (c->opts.limit > 0 && c->total > c->opts.limit)
@@ -479,6 +491,7 @@ static int finish(struct backfill_cli *c, enum pd_code rc,
     if (rc != PD_OK)
         fprintf(stderr, "presignd backfill: %s\n", c->err.msg);
     PQfinish(c->conn);
+    PQfinish(c->writer);
     hostsql_free(c->host);
     hostsql_free(c->internal);
     backfill_verify_s3_free(c->verifier);
@@ -518,7 +531,7 @@ int cmd_backfill(int argc, char **argv)
     c.opts.internal = c.internal;
     c.opts.verify = backfill_verify_s3_hook(c.verifier);
     if (rc == PD_OK)
-        rc = backfill_run(c.conn, &c.opts, &hooks, &stats, &c.err);
+        rc = backfill_run(c.conn, c.writer, &c.opts, &hooks, &stats, &c.err);
     if (rc == PD_OK || stats.batches > 0)
         print_summary(&c, &stats, rc == PD_OK);
     return finish(&c, rc, &stats);

@@ -3,10 +3,10 @@
  * presignd.object_refs, batch by batch.
  *
  * The walk: keyset pagination over the host rows in primary-key order (host
- * queries backfill_first / backfill_next), one transaction per batch: read
- * the batch, parse every URL in C (s3url), write all new references with one
- * multi-row INSERT ... ON CONFLICT DO NOTHING (internal query
- * backfill_insert), commit. A reference is written only where none exists,
+ * queries backfill_first / backfill_next); for each batch, parse every URL
+ * in C (s3url) and write all new references with one multi-row
+ * INSERT ... ON CONFLICT DO NOTHING (internal query backfill_insert), which
+ * is the batch's transaction. A reference is written only where none exists,
  * so a re-run is a no-op, concurrent runs neither duplicate nor lose rows,
  * and a run killed mid-batch loses only that uncommitted batch, which the
  * next run redoes. Memory is bounded by the batch size.
@@ -145,11 +145,14 @@ void backfill_classify(const struct backfill_options *o, const char *url,
                        struct backfill_ref *out);
 
 /*
- * Runs the walk on conn (which must not be in a transaction). stats is
- * zeroed first and holds the totals on return, also after a failure (what
- * was committed by then). Fails on database errors and on_item errors.
+ * Runs the walk. reader and writer are two connections to the same
+ * database, neither in a transaction, so that reading the next batch,
+ * classifying this one and inserting the previous one overlap; writer may
+ * be NULL for a dry run. Each batch's references are written by one INSERT
+ * (one transaction). stats is zeroed first and counts committed batches
+ * only, also after a failure. Fails on database and on_item errors.
  */
-PD_MUST_CHECK enum pd_code backfill_run(PGconn *conn,
+PD_MUST_CHECK enum pd_code backfill_run(PGconn *reader, PGconn *writer,
                                         const struct backfill_options *o,
                                         const struct backfill_hooks *h,
                                         struct backfill_stats *stats,
