@@ -104,7 +104,7 @@ void backfill_classify(const struct backfill_options *o, const char *url,
     if (url == NULL) {
         memset(&out->parsed, 0, sizeof(out->parsed));
         out->outcome = BACKFILL_NO_URL;
-        out->reason = "no_url";
+        out->reason = "no-url";
     } else if (s3url_parse(o->parser, url, &out->parsed) != PD_OK) {
         out->outcome = p->reason == S3URL_EXTERNAL ? BACKFILL_EXTERNAL
                                                    : BACKFILL_UNPARSEABLE;
@@ -112,10 +112,10 @@ void backfill_classify(const struct backfill_options *o, const char *url,
     } else if (memchr(p->key, '\0', p->key_len) != NULL) {
         /* Postgres text cannot hold NUL: storing a cut key would be wrong. */
         out->outcome = BACKFILL_UNPARSEABLE;
-        out->reason = "nul_in_key";
+        out->reason = "nul-in-key";
     } else if (!bucket_configured(o, p->bucket)) {
         out->outcome = BACKFILL_UNCONFIGURED;
-        out->reason = "bucket_not_configured";
+        out->reason = "bucket-not-configured";
     } else {
         out->outcome = BACKFILL_CONVERTED;
     }
@@ -160,25 +160,6 @@ static enum pd_code report(struct batch *b, PGresult *res, int row,
     return b->h->on_item(b->h->arg, &it, err);
 }
 
-/* The URL with every '+' of its path written as %2B: the "plus" reading. */
-static bool plus_reading(struct batch *b, const char *url)
-{
-    struct pd_buf alt;
-    size_t path_end = strcspn(url, "?#");
-    bool ok = true;
-
-    pd_buf_init(&alt, 16384);
-    for (size_t i = 0; i < path_end && ok; i++)
-        ok = (url[i] == '+' ? pd_buf_puts(&alt, "%2B")
-                            : pd_buf_putc(&alt, url[i])) == PD_OK;
-    ok = ok && pd_buf_puts(&alt, url + path_end) == PD_OK;
-    if (ok)
-        backfill_classify(b->o, alt.data, &b->alt);
-    pd_buf_release(&alt);
-    return ok && b->alt.outcome == BACKFILL_CONVERTED &&
-           strcmp(b->alt.parsed.bucket, b->ref.parsed.bucket) == 0;
-}
-
 static enum backfill_exists head(struct batch *b, const struct backfill_ref *r)
 {
     struct backfill_object obj = {&r->parsed, r->parsed.key, r->parsed.key_len};
@@ -191,19 +172,24 @@ static enum backfill_exists head(struct batch *b, const struct backfill_ref *r)
 }
 
 /*
- * --verify: HEAD the object; when it is missing and the URL had a raw '+',
- * try the other reading and keep whichever exists (b->ref becomes it).
+ * --verify: HEAD the object; when it is missing and the key came from a raw
+ * '+', try the other reading (each '+' a plus) and keep whichever exists.
  */
 static enum pd_code verify(struct batch *b, PGresult *res, int row,
-                           const char *url, struct pd_err *err)
+                           struct pd_err *err)
 {
     enum backfill_exists ex = head(b, &b->ref);
 
-    if (ex == BACKFILL_MISSING && b->ref.parsed.ambiguous_plus &&
-        plus_reading(b, url) && head(b, &b->alt) == BACKFILL_EXISTS) {
-        memcpy(&b->ref.parsed, &b->alt.parsed, sizeof(b->ref.parsed));
-        b->cur.plus_as_plus++;
-        ex = BACKFILL_EXISTS;
+    if (ex == BACKFILL_MISSING && b->ref.parsed.ambiguous_plus) {
+        b->alt = b->ref;
+        memcpy(b->alt.parsed.key, b->ref.parsed.key_literal_plus,
+               sizeof(b->alt.parsed.key));
+        if (head(b, &b->alt) == BACKFILL_EXISTS) {
+            memcpy(b->ref.parsed.key, b->alt.parsed.key,
+                   sizeof(b->ref.parsed.key));
+            b->cur.plus_as_plus++;
+            ex = BACKFILL_EXISTS;
+        }
     }
     if (ex == BACKFILL_EXISTS) {
         b->cur.verified++;
@@ -214,7 +200,7 @@ static enum pd_code verify(struct batch *b, PGresult *res, int row,
     else
         b->cur.verify_failed++;
     return report(b, res, row, &b->ref,
-                  ex == BACKFILL_MISSING ? "missing" : "verify_failed",
+                  ex == BACKFILL_MISSING ? "missing" : "verify-failed",
                   b->detail, err);
 }
 
@@ -266,7 +252,7 @@ static enum pd_code process_row(struct batch *b, PGresult *res, int row,
     }
     b->content_type[0] = '\0';
     if (b->o->verify != NULL) {
-        rc = verify(b, res, row, url, err);
+        rc = verify(b, res, row, err);
         if (rc != PD_OK)
             return rc;
     }

@@ -37,6 +37,10 @@ struct backfill_cli {
     struct s3url_config parser;
     const char *buckets[BACKFILL_MAX_BUCKETS];
     char *bucket_env; /* strdup of PRESIGND_BUCKETS, split in place */
+    const char *endpoint_flags[S3URL_MAX_ENDPOINTS];
+    size_t endpoint_flag_count;
+    const char *cdn_flags[S3URL_MAX_CDNS];
+    size_t cdn_flag_count;
     const char *queries;
     const char *report_path;
     bool verify;
@@ -139,28 +143,19 @@ static bool parse_count(const char *s, unsigned long long max,
     return *end == '\0' && *out >= 1 && *out <= max;
 }
 
-/* Splits a comma-separated environment list and feeds add() each part. */
-static int from_env_list(struct backfill_cli *c, const char *var,
-                         enum pd_code (*add)(struct s3url_config *,
-                                             const char *, struct pd_err *))
+/* The environment first, then the flags, as parse-url does. */
+static int parser_config(struct backfill_cli *c)
 {
-    const char *v = getenv(var);
-    char *copy, *save = NULL;
-    int status = -1;
-
-    if (v == NULL || v[0] == '\0')
-        return -1;
-    copy = strdup(v);
-    if (copy == NULL)
-        return PD_EXIT_FAIL;
-    for (char *t = strtok_r(copy, ",", &save); t != NULL && status < 0;
-         t = strtok_r(NULL, ",", &save))
-        if (add(&c->parser, t, &c->err) != PD_OK) {
-            fprintf(stderr, "presignd backfill: %s: %s\n", var, c->err.msg);
-            status = PD_EXIT_USAGE;
-        }
-    free(copy);
-    return status;
+    if (s3url_config_from_env(&c->parser, &c->err) != PD_OK)
+        return usage_error("%s", c->err.msg);
+    for (size_t i = 0; i < c->endpoint_flag_count; i++)
+        if (s3url_config_add_endpoint(&c->parser, c->endpoint_flags[i],
+                                      &c->err) != PD_OK)
+            return usage_error("--s3-endpoint: %s", c->err.msg);
+    for (size_t i = 0; i < c->cdn_flag_count; i++)
+        if (s3url_config_add_cdn(&c->parser, c->cdn_flags[i], &c->err) != PD_OK)
+            return usage_error("--cdn: %s", c->err.msg);
+    return -1;
 }
 
 static int buckets_from_env(struct backfill_cli *c)
@@ -216,12 +211,14 @@ static int parse_option(struct backfill_cli *c, int opt, const char *arg)
         c->queries = arg;
         return -1;
     case 'e':
-        if (s3url_config_add_endpoint(&c->parser, arg, &c->err) != PD_OK)
-            return usage_error("--s3-endpoint: %s", c->err.msg);
+        if (c->endpoint_flag_count == S3URL_MAX_ENDPOINTS)
+            return usage_error("at most %d --s3-endpoint", S3URL_MAX_ENDPOINTS);
+        c->endpoint_flags[c->endpoint_flag_count++] = arg;
         return -1;
     case 'c':
-        if (s3url_config_add_cdn(&c->parser, arg, &c->err) != PD_OK)
-            return usage_error("--cdn: %s", c->err.msg);
+        if (c->cdn_flag_count == S3URL_MAX_CDNS)
+            return usage_error("at most %d --cdn", S3URL_MAX_CDNS);
+        c->cdn_flags[c->cdn_flag_count++] = arg;
         return -1;
     case 'p':
         if (strcmp(arg, "auto") == 0)
@@ -276,10 +273,7 @@ static int parse_args(int argc, char **argv, struct backfill_cli *c)
     if (status < 0)
         status = buckets_from_env(c);
     if (status < 0)
-        status = from_env_list(c, "PRESIGND_S3_ENDPOINTS",
-                               s3url_config_add_endpoint);
-    if (status < 0)
-        status = from_env_list(c, "PRESIGND_CDNS", s3url_config_add_cdn);
+        status = parser_config(c);
     if (status < 0 && c->opts.bucket_count == 0)
         status = usage_error("%s", "no bucket configured: give --bucket NAME "
                                    "or PRESIGND_BUCKETS");

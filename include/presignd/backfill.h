@@ -71,7 +71,7 @@ struct backfill_item {
     const char *kind;
     const char *url; /* NULL when the URL is NULL */
     enum backfill_outcome outcome;
-    const char *reason; /* e.g. "external", "bad_escape", "missing" */
+    const char *reason; /* e.g. "external", "bad-escape", "missing" */
     const char *detail; /* readable, may be "" */
     const char *bucket; /* "" unless parsed */
     const char *key;    /* NULL unless parsed */

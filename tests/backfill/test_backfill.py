@@ -50,7 +50,7 @@ def test_converts_every_form_to_the_right_reference():
     assert rows[0]["url"] == bfdata.CASES[2][0]
     assert rows[1]["bucket"] == "other-bucket" and rows[1]["key"] == "sig.png"
     assert [x["reason"] for x in rows[2:]] == ["empty", "syntax",
-                                               "bad_escape"]
+                                               "bad-escape"]
 
 
 def test_rerun_is_a_no_op():

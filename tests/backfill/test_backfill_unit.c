@@ -88,7 +88,7 @@ static void urls_are_classified_against_the_configured_buckets(void **state)
 
     classify("https://other.s3.amazonaws.com/a/b.png", &r);
     assert_int_equal(r.outcome, BACKFILL_UNCONFIGURED);
-    assert_string_equal(r.reason, "bucket_not_configured");
+    assert_string_equal(r.reason, "bucket-not-configured");
 
     classify("https://www.gravatar.com/avatar/x", &r);
     assert_int_equal(r.outcome, BACKFILL_EXTERNAL);
