@@ -14,6 +14,7 @@
 #include "presignd/migrate.h"
 #include "presignd/s3url.h"
 
+#include <curl/curl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -460,6 +461,9 @@ static enum pd_code prepare(struct backfill_cli *c)
         (c->report = fopen(c->report_path, "w")) == NULL)
         rc = pd_fail(&c->err, PD_EIO, "cannot create the report file %s",
                      c->report_path);
+    if (rc == PD_OK && c->verify &&
+        curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        rc = pd_fail(&c->err, PD_EIO, "cannot initialise libcurl");
     if (rc == PD_OK && c->verify)
         rc = backfill_verify_s3_new(&c->verifier, &c->err);
     if (rc == PD_OK)
@@ -489,6 +493,8 @@ static int finish(struct backfill_cli *c, enum pd_code rc,
     hostsql_free(c->host);
     hostsql_free(c->internal);
     backfill_verify_s3_free(c->verifier);
+    if (c->verify)
+        curl_global_cleanup();
     s3url_config_release(&c->parser);
     free(c->bucket_env);
     if (rc != PD_OK)
