@@ -3,6 +3,7 @@ concurrent copies and killed runs lose and duplicate nothing; dry runs
 predict real ones; bad rows are reported, never written."""
 import json
 import os
+import pty
 import signal
 import subprocess
 import tempfile
@@ -141,6 +142,36 @@ def test_non_tty_progress_is_one_json_line_per_batch():
     assert [(l["batch"], l["rows"], l["total"]) for l in lines] == [
         (1, 4, 10), (2, 8, 10), (3, 10, 10)]
     assert lines[-1]["converted"] == s["converted"] == 13
+
+
+def test_tty_progress_shows_count_rate_and_eta():
+    dsn = bfdata.new_database()
+    bfdata.insert_bulk(dsn, 10)
+    master, slave = pty.openpty()
+    p = subprocess.Popen([harness.BIN, "backfill", "--bucket", "media",
+                          "--batch-size", "4"],
+                         env=dict(os.environ, DATABASE_URL=dsn),
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    out, _ = p.communicate(timeout=30)
+    assert p.returncode == 0
+    screen = b"".join(chunks).decode()
+    updates = [u.strip() for u in screen.split("\r") if u.strip()]
+    assert [u.split(" rows")[0] for u in updates] == ["4/10", "8/10",
+                                                      "10/10"]
+    assert all(" rows/s  ETA " in u for u in updates)
+    assert updates[-1].startswith("10/10 rows (100%)")
+    assert json.loads(out)["converted"] == 13
 
 
 def test_usage_errors_exit_2_with_the_reason():
