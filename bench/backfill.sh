@@ -66,7 +66,7 @@ reset_refs() { psql -qc "TRUNCATE presignd.object_refs" -c "VACUUM ANALYZE presi
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])[sys.argv[2]])" "$1" "$2"; }
 rss_kb() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
 wall_s() { # "Elapsed (wall clock) time (h:mm:ss or m:ss): 0:07.12"
-    sed -n 's/.*Elapsed (wall clock) time[^:]*: //p' "$1" |
+    sed -n 's/.*Elapsed (wall clock).*): //p' "$1" |
         awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }'
 }
 
