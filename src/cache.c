@@ -1,9 +1,23 @@
 /*
- * cache.c - sharded TTL cache with tag invalidation (see cache.h).
+ * cache.c - sharded TTL cache with O(1) invalidation by key or tag (see
+ * cache.h).
  *
  * Each shard is a chained hash table behind one mutex. An entry is a single
- * allocation of exactly the size it needs: header, key, tags and value
- * bytes. Eviction is simple on purpose (see make_room).
+ * allocation of exactly the size it needs: header, key and value bytes.
+ *
+ * Invalidation never walks the table. Keys and tags hash into a table of
+ * generation counters; an entry remembers the generations of its key and
+ * tags (and of the whole cache) when it was stored, and a lookup that finds
+ * any of them moved treats the entry as gone and frees it. So dropping a
+ * user costs one increment however many entries mention them, which
+ * matters when the backfill writes thousands of references (thousands of
+ * notifications) in one batch. Hash collisions only cost extra misses.
+ *
+ * The race of cache.h (read the database, a change commits, store the
+ * stale read) is closed with a ring of the most recent invalidations: a
+ * put checks whether anything about its key or tags was invalidated since
+ * the caller's epoch. Puts and invalidations are serialised by one mutex;
+ * both are rare next to lookups, which never take it.
  */
 #include "presignd/cache.h"
 
@@ -13,16 +27,21 @@
 #include <string.h>
 
 #define CACHE_SHARDS  32
-#define CACHE_BUCKETS 256 /* per shard; chains stay short at our sizes */
+#define CACHE_BUCKETS 256  /* per shard; chains stay short at our sizes */
+#define GEN_SLOTS     4096 /* generation counters for keys and tags */
+#define RING_SIZE     1024 /* invalidations a put can look back on */
+#define NO_SLOT       UINT16_MAX
 
-/* One allocation: the header, then key, tags and value back to back. */
 struct cache_entry {
     struct cache_entry *next;
     uint64_t hash;
     int64_t expires_ms;
     uint32_t value_len;
-    uint8_t key_len, tag_len[2];
-    char data[]; /* key NUL tag1 NUL tag2 NUL value */
+    uint32_t clear_gen;
+    uint16_t slot[3]; /* key, tag1, tag2 (NO_SLOT: no tag) */
+    uint32_t gen[3];
+    uint8_t key_len;
+    char data[]; /* key NUL value */
 };
 
 struct cache_shard {
@@ -33,22 +52,22 @@ struct cache_shard {
     struct cache_entry *buckets[CACHE_BUCKETS];
 };
 
+struct cache_event {
+    uint64_t seq;
+    uint64_t hash; /* of the key or tag dropped */
+    bool clear;
+};
+
 struct cache {
-    _Atomic uint64_t epoch;
+    pthread_mutex_t inval_lock; /* orders invalidations against puts */
+    uint64_t seq;               /* invalidations so far (under the lock) */
+    _Atomic uint64_t seq_pub;   /* the same, for lock-free cache_epoch */
+    struct cache_event ring[RING_SIZE];
+    _Atomic uint32_t gens[GEN_SLOTS];
+    _Atomic uint32_t clear_gen;
     size_t max_per_shard;
     struct cache_shard shards[CACHE_SHARDS];
 };
-
-static const char *entry_tag(const struct cache_entry *e, int i)
-{
-    return e->data + e->key_len + 1 + (i ? e->tag_len[0] + 1 : 0);
-}
-
-static const unsigned char *entry_value(const struct cache_entry *e)
-{
-    return (const unsigned char *)e->data + e->key_len + e->tag_len[0] +
-           e->tag_len[1] + 3;
-}
 
 /* FNV-1a: short keys, no adversary can pick them (they are hashes/ids). */
 static uint64_t hash_str(const char *s)
@@ -62,6 +81,25 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
+static const unsigned char *entry_value(const struct cache_entry *e)
+{
+    return (const unsigned char *)e->data + e->key_len + 1;
+}
+
+/* False once the key, a tag or the whole cache was invalidated. */
+static bool entry_current(struct cache *c, const struct cache_entry *e)
+{
+    if (atomic_load_explicit(&c->clear_gen, memory_order_acquire) !=
+        e->clear_gen)
+        return false;
+    for (int i = 0; i < 3; i++)
+        if (e->slot[i] != NO_SLOT &&
+            atomic_load_explicit(&c->gens[e->slot[i]], memory_order_acquire) !=
+                e->gen[i])
+            return false;
+    return true;
+}
+
 enum pd_code cache_new(struct cache **out, size_t max_entries,
                        struct pd_err *err)
 {
@@ -71,6 +109,7 @@ enum pd_code cache_new(struct cache **out, size_t max_entries,
     if (c == NULL)
         return pd_fail(err, PD_ENOMEM, "out of memory creating a cache");
     c->max_per_shard = max_entries / CACHE_SHARDS + 1;
+    pthread_mutex_init(&c->inval_lock, NULL);
     for (size_t i = 0; i < CACHE_SHARDS; i++)
         pthread_mutex_init(&c->shards[i].lock, NULL);
     *out = c;
@@ -98,12 +137,13 @@ void cache_free(struct cache *c)
         shard_clear(&c->shards[i]);
         pthread_mutex_destroy(&c->shards[i].lock);
     }
+    pthread_mutex_destroy(&c->inval_lock);
     free(c);
 }
 
 uint64_t cache_epoch(const struct cache *c)
 {
-    return atomic_load_explicit(&c->epoch, memory_order_acquire);
+    return atomic_load_explicit(&c->seq_pub, memory_order_acquire);
 }
 
 static struct cache_shard *shard_of(struct cache *c, uint64_t h)
@@ -142,7 +182,8 @@ bool cache_get(struct cache *c, const char *key, int64_t now_ms, void *buf,
 
     pthread_mutex_lock(&s->lock);
     link = find_link(s, h, key);
-    if (*link != NULL && (*link)->expires_ms <= now_ms) {
+    if (*link != NULL &&
+        ((*link)->expires_ms <= now_ms || !entry_current(c, *link))) {
         unlink_free(s, link);
     } else if (*link != NULL && (*link)->value_len <= cap) {
         memcpy(buf, entry_value(*link), (*link)->value_len);
@@ -153,15 +194,15 @@ bool cache_get(struct cache *c, const char *key, int64_t now_ms, void *buf,
     return found;
 }
 
-/* Drops expired entries of a full shard; returns how many were dropped. */
-static size_t sweep(struct cache_shard *s, int64_t now_ms)
+/* Drops expired and invalidated entries; returns how many. */
+static size_t sweep(struct cache *c, struct cache_shard *s, int64_t now_ms)
 {
     size_t dropped = 0;
 
     for (size_t b = 0; b < CACHE_BUCKETS; b++) {
         struct cache_entry **link = &s->buckets[b];
         while (*link != NULL) {
-            if ((*link)->expires_ms <= now_ms) {
+            if ((*link)->expires_ms <= now_ms || !entry_current(c, *link)) {
                 unlink_free(s, link);
                 dropped++;
             } else {
@@ -172,49 +213,16 @@ static size_t sweep(struct cache_shard *s, int64_t now_ms)
     return dropped;
 }
 
-static struct cache_entry *entry_new(const char *key, const void *value,
-                                     size_t len, const char *tag1,
-                                     const char *tag2)
-{
-    size_t kl = strlen(key), t1 = tag1 ? strlen(tag1) : 0,
-           t2 = tag2 ? strlen(tag2) : 0;
-    struct cache_entry *e;
-    char *p;
-
-    if (kl >= CACHE_KEY_MAX || t1 >= CACHE_TAG_MAX || t2 >= CACHE_TAG_MAX ||
-        len > CACHE_VALUE_MAX)
-        return NULL;
-    e = malloc(sizeof(*e) + kl + t1 + t2 + 3 + len);
-    if (e == NULL)
-        return NULL;
-    e->next = NULL;
-    e->key_len = (uint8_t)kl;
-    e->tag_len[0] = (uint8_t)t1;
-    e->tag_len[1] = (uint8_t)t2;
-    e->value_len = (uint32_t)len;
-    p = e->data;
-    memcpy(p, key, kl + 1);
-    p += kl + 1;
-    memcpy(p, t1 ? tag1 : "", t1 + 1);
-    p += t1 + 1;
-    memcpy(p, t2 ? tag2 : "", t2 + 1);
-    p += t2 + 1;
-    memcpy(p, value, len);
-    e->hash = hash_str(key);
-    return e;
-}
-
 /*
- * Makes room in a full shard: expired entries go first (swept at most once
- * a second, since a sweep walks the shard); otherwise one live entry is
- * evicted, taken round-robin over the buckets. Cheap and good enough for
- * short-lived entries; not LRU.
+ * Makes room in a full shard: dead entries go first (swept at most once a
+ * second, since a sweep walks the shard); otherwise one live entry is
+ * evicted, the oldest of a bucket taken round-robin. Cheap, not LRU.
  */
-static bool make_room(struct cache_shard *s, int64_t now_ms)
+static bool make_room(struct cache *c, struct cache_shard *s, int64_t now_ms)
 {
     if (now_ms - s->last_sweep_ms >= 1000) {
         s->last_sweep_ms = now_ms;
-        if (sweep(s, now_ms) > 0)
+        if (sweep(c, s, now_ms) > 0)
             return true;
     }
     for (size_t i = 0; i < CACHE_BUCKETS; i++) {
@@ -231,22 +239,73 @@ static bool make_room(struct cache_shard *s, int64_t now_ms)
     return false;
 }
 
+static struct cache_entry *entry_new(const char *key, const void *value,
+                                     size_t len)
+{
+    size_t kl = strlen(key);
+    struct cache_entry *e;
+
+    if (kl >= CACHE_KEY_MAX || len > CACHE_VALUE_MAX)
+        return NULL;
+    e = malloc(sizeof(*e) + kl + 1 + len);
+    if (e == NULL)
+        return NULL;
+    e->next = NULL;
+    e->key_len = (uint8_t)kl;
+    e->value_len = (uint32_t)len;
+    memcpy(e->data, key, kl + 1);
+    memcpy(e->data + kl + 1, value, len);
+    e->hash = hash_str(key);
+    return e;
+}
+
+/*
+ * Under inval_lock: refuses (false) when the key, a tag or the whole cache
+ * was invalidated after epoch, or when too many invalidations happened to
+ * tell; otherwise records the current generations in e.
+ */
+static bool stamp(struct cache *c, struct cache_entry *e, const uint64_t h[3],
+                  uint64_t epoch)
+{
+    if (c->seq - epoch >= RING_SIZE)
+        return false;
+    for (uint64_t s = epoch + 1; s <= c->seq; s++) {
+        const struct cache_event *ev = &c->ring[s % RING_SIZE];
+        if (ev->clear || ev->hash == h[0] || ev->hash == h[1] ||
+            ev->hash == h[2])
+            return false;
+    }
+    e->clear_gen = atomic_load(&c->clear_gen);
+    for (int i = 0; i < 3; i++) {
+        e->slot[i] =
+            i > 0 && h[i] == 0 ? NO_SLOT : (uint16_t)(h[i] % GEN_SLOTS);
+        e->gen[i] =
+            e->slot[i] == NO_SLOT ? 0 : atomic_load(&c->gens[e->slot[i]]);
+    }
+    return true;
+}
+
 void cache_put(struct cache *c, const char *key, const void *value, size_t len,
                const char *tag1, const char *tag2, int64_t now_ms,
                int64_t ttl_ms, uint64_t epoch)
 {
+    uint64_t h[3] = {0, tag1 ? hash_str(tag1) : 0, tag2 ? hash_str(tag2) : 0};
     struct cache_entry *e, **link;
     struct cache_shard *s;
+    bool ok;
 
-    if (ttl_ms <= 0 || (e = entry_new(key, value, len, tag1, tag2)) == NULL)
+    if (ttl_ms <= 0 || (tag1 && strlen(tag1) >= CACHE_TAG_MAX) ||
+        (tag2 && strlen(tag2) >= CACHE_TAG_MAX) ||
+        (e = entry_new(key, value, len)) == NULL)
         return;
+    h[0] = e->hash;
     e->expires_ms = now_ms + ttl_ms;
+    pthread_mutex_lock(&c->inval_lock);
+    ok = stamp(c, e, h, epoch);
+    pthread_mutex_unlock(&c->inval_lock);
     s = shard_of(c, e->hash);
     pthread_mutex_lock(&s->lock);
-    /* Checked under the shard lock: invalidations bump the epoch first and
-     * then take this lock, so either we see the bump or they see us. */
-    if (cache_epoch(c) != epoch ||
-        (s->count >= c->max_per_shard && !make_room(s, now_ms))) {
+    if (!ok || (s->count >= c->max_per_shard && !make_room(c, s, now_ms))) {
         pthread_mutex_unlock(&s->lock);
         free(e);
         return;
@@ -260,13 +319,32 @@ void cache_put(struct cache *c, const char *key, const void *value, size_t len,
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Records an invalidation and moves the generation it maps to. */
+static void invalidate(struct cache *c, uint64_t hash, bool clear)
+{
+    struct cache_event *ev;
+
+    pthread_mutex_lock(&c->inval_lock);
+    c->seq++;
+    ev = &c->ring[c->seq % RING_SIZE];
+    ev->seq = c->seq;
+    ev->hash = hash;
+    ev->clear = clear;
+    if (clear)
+        atomic_fetch_add(&c->clear_gen, 1);
+    else
+        atomic_fetch_add(&c->gens[hash % GEN_SLOTS], 1);
+    atomic_store_explicit(&c->seq_pub, c->seq, memory_order_release);
+    pthread_mutex_unlock(&c->inval_lock);
+}
+
 void cache_drop(struct cache *c, const char *key)
 {
     uint64_t h = hash_str(key);
     struct cache_shard *s = shard_of(c, h);
     struct cache_entry **link;
 
-    atomic_fetch_add_explicit(&c->epoch, 1, memory_order_acq_rel);
+    invalidate(c, h, false);
     pthread_mutex_lock(&s->lock);
     link = find_link(s, h, key);
     if (*link != NULL)
@@ -276,27 +354,13 @@ void cache_drop(struct cache *c, const char *key)
 
 void cache_drop_tag(struct cache *c, const char *tag)
 {
-    atomic_fetch_add_explicit(&c->epoch, 1, memory_order_acq_rel);
-    for (size_t i = 0; i < CACHE_SHARDS; i++) {
-        struct cache_shard *s = &c->shards[i];
-        pthread_mutex_lock(&s->lock);
-        for (size_t b = 0; b < CACHE_BUCKETS; b++) {
-            struct cache_entry **link = &s->buckets[b];
-            while (*link != NULL) {
-                if (strcmp(entry_tag(*link, 0), tag) == 0 ||
-                    strcmp(entry_tag(*link, 1), tag) == 0)
-                    unlink_free(s, link);
-                else
-                    link = &(*link)->next;
-            }
-        }
-        pthread_mutex_unlock(&s->lock);
-    }
+    /* Entries carrying the tag die lazily, at their next lookup or sweep. */
+    invalidate(c, hash_str(tag), false);
 }
 
 void cache_clear(struct cache *c)
 {
-    atomic_fetch_add_explicit(&c->epoch, 1, memory_order_acq_rel);
+    invalidate(c, 0, true);
     for (size_t i = 0; i < CACHE_SHARDS; i++) {
         pthread_mutex_lock(&c->shards[i].lock);
         shard_clear(&c->shards[i]);

@@ -5,13 +5,15 @@
  * Keys are short strings, values are opaque byte strings copied in and out
  * (so a caller never holds a pointer into the cache). Each entry may carry
  * up to two tags (e.g. the user ids it depends on) so one NOTIFY can drop
- * every entry about a user.
+ * every entry about a user. Dropping a key or a tag costs O(1), however
+ * many entries it touches.
  *
  * Invalidation races: a reader that misses, asks the database and then
  * stores what it read could store a value made stale by a change committed
  * meanwhile. cache_epoch() before the lookup and cache_put(..., epoch)
- * closes that window: a put is refused when any invalidation happened after
- * the epoch was read.
+ * closes that window: a put is refused when its key or one of its tags (or
+ * the whole cache) was invalidated after the epoch was read, or when too
+ * many invalidations happened since to tell.
  *
  * Thread-safe: the table is split into shards, each with its own mutex.
  * Times are CLOCK_MONOTONIC milliseconds, passed in by the caller.
@@ -49,8 +51,9 @@ bool cache_get(struct cache *c, const char *key, int64_t now_ms, void *buf,
 /*
  * Stores a copy of value under key until now_ms + ttl_ms, tagged with tag1
  * and tag2 (either may be NULL). A full cache evicts an expired entry, or
- * else some live one. Does nothing when an invalidation happened since
- * epoch, or when the key or value is too long: a cache may always forget.
+ * else some live one. Does nothing when the key, a tag or the cache was
+ * invalidated since epoch (see above), or when the key, a tag or the value
+ * is too long: a cache may always forget.
  */
 void cache_put(struct cache *c, const char *key, const void *value, size_t len,
                const char *tag1, const char *tag2, int64_t now_ms,
@@ -60,7 +63,7 @@ void cache_drop(struct cache *c, const char *key);
 void cache_drop_tag(struct cache *c, const char *tag);
 void cache_clear(struct cache *c);
 
-/* Live entries right now (for tests and metrics). */
+/* Entries held right now, including dead ones not yet freed (tests). */
 size_t cache_count(struct cache *c);
 
 #endif

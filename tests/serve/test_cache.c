@@ -60,18 +60,53 @@ static void tags_drop_every_entry_about_a_user(void **state)
     cache_free(c);
 }
 
-static void put_after_invalidation_is_refused(void **state)
+static void put_after_relevant_invalidation_is_refused(void **state)
 {
     struct cache *c = fresh(100);
     uint64_t epoch = cache_epoch(c);
     char v[65];
 
     (void)state;
-    /* A reader read the database, then a NOTIFY arrived: its stale value
-     * must not be stored. */
+    /* Unrelated invalidations do not matter... */
     cache_drop(c, "unrelated");
-    cache_put(c, "k", "stale", 5, NULL, NULL, 0, 1000, epoch);
+    cache_drop_tag(c, "99");
+    cache_put(c, "a", "fresh", 5, "1", "2", 0, 1000, epoch);
+    assert_true(has(c, "a", 1, v));
+    /* ...but a reader that read the database before a NOTIFY about its
+     * key or one of its tags must not store what it read. */
+    epoch = cache_epoch(c);
+    cache_drop(c, "b");
+    cache_put(c, "b", "stale", 5, NULL, NULL, 0, 1000, epoch);
+    assert_false(has(c, "b", 1, v));
+    epoch = cache_epoch(c);
+    cache_drop_tag(c, "2");
+    cache_put(c, "c", "stale", 5, "1", "2", 0, 1000, epoch);
+    assert_false(has(c, "c", 1, v));
+    epoch = cache_epoch(c);
+    cache_clear(c);
+    cache_put(c, "d", "stale", 5, NULL, NULL, 0, 1000, epoch);
+    assert_false(has(c, "d", 1, v));
+    /* Too many invalidations since the epoch to tell: refused. */
+    epoch = cache_epoch(c);
+    for (int i = 0; i < 2000; i++)
+        cache_drop_tag(c, "x");
+    cache_put(c, "e", "maybe", 5, NULL, NULL, 0, 1000, epoch);
+    assert_false(has(c, "e", 1, v));
+    cache_free(c);
+}
+
+static void entries_stored_before_a_drop_die(void **state)
+{
+    struct cache *c = fresh(100);
+    char v[65];
+
+    (void)state;
+    cache_put(c, "k", "v", 1, "7", NULL, 0, 1000, cache_epoch(c));
+    cache_drop_tag(c, "7");
     assert_false(has(c, "k", 1, v));
+    cache_put(c, "k", "v2", 2, "7", NULL, 0, 1000, cache_epoch(c));
+    assert_true(has(c, "k", 1, v));
+    assert_string_equal(v, "v2");
     cache_free(c);
 }
 
@@ -127,7 +162,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(entries_expire),
         cmocka_unit_test(tags_drop_every_entry_about_a_user),
-        cmocka_unit_test(put_after_invalidation_is_refused),
+        cmocka_unit_test(put_after_relevant_invalidation_is_refused),
+        cmocka_unit_test(entries_stored_before_a_drop_die),
         cmocka_unit_test(full_cache_evicts_instead_of_growing),
         cmocka_unit_test(concurrent_use_is_safe),
     };

@@ -116,6 +116,9 @@ def test_database_outage_gives_503_then_full_service_without_restart(
 
     subprocess.run(["bash", pg_sh, "pause", pg_dir], check=True,
                    capture_output=True)
+    # Until the listener has seen its connection drop, answers may still
+    # come from the cache; from then on every lookup needs the database.
+    eventually(lambda: "presignd_listener_up 0" in g.metrics(), timeout=10)
     r = g.request("/v1/me/avatar", token)
     assert r.status == 503
     assert r.getheader("Retry-After") == "2"

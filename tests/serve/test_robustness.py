@@ -34,15 +34,21 @@ def gw(db, world):
 def raw(gw, data):
     """Sends raw bytes, returns the status code (0 if closed silently)."""
     s = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
+    reply = b""
     try:
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
-        reply = b""
+        # The server may answer and close before it has read everything.
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
         while len(reply) < 64:
             chunk = s.recv(4096)
             if not chunk:
                 break
             reply += chunk
+    except OSError:
+        pass  # reset after an early answer: keep what arrived
     finally:
         s.close()
     if not reply.startswith(b"HTTP/1."):
@@ -78,7 +84,9 @@ def test_random_paths_and_cookies_get_clean_answers(gw, world):
     b"GET /v1/me/avatar HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
     b"\r\n\r\nzz\r\n",
     b"\x00\x01\x02\xff\r\n\r\n",
-])
+], ids=["garbage", "no-target", "http-9.9", "empty-cookie", "cookie-no-value",
+        "cookie-separators", "long-target", "post-body", "bad-chunk",
+        "binary"])
 def test_malformed_wire_input_is_refused_cleanly(gw, data):
     assert raw(gw, data) in ALLOWED | {0}
     assert gw.status("/healthz") == 200
