@@ -2,10 +2,8 @@
 host schema and presignd's migrations, rows for users/orgs/sessions, and a
 running `presignd serve` on a free loopback port.
 
-Until `presignd migrate` lands, the schema is applied here with psycopg2
-(host_schema.sql, sql/migrations/*.sql, the host_setup block of queries.sql).
+The schema goes in with `presignd migrate --reference-schema`.
 """
-import glob
 import hashlib
 import http.client
 import os
@@ -21,7 +19,6 @@ import pytest
 
 import harness
 
-SQL = os.path.join(harness.SOURCE_DIR, "sql")
 DUMMY_CREDS = {
     "AWS_ACCESS_KEY_ID": "AKIDSERVETEST0000001",
     "AWS_SECRET_ACCESS_KEY": "serve-test-secret-not-used-anywhere-0001",
@@ -29,23 +26,11 @@ DUMMY_CREDS = {
 }
 
 
-def host_setup_sql():
-    text = open(os.path.join(SQL, "queries.sql")).read()
-    m = re.search(r"^-- name: host_setup\n(.*?)(?=^-- name: )", text,
-                  re.S | re.M)
-    return m.group(1)
-
-
 def apply_schema(dsn):
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(open(os.path.join(SQL, "reference",
-                                      "host_schema.sql")).read())
-        for f in sorted(glob.glob(os.path.join(SQL, "migrations", "*.sql"))):
-            cur.execute(open(f).read())
-        cur.execute(host_setup_sql())
-    conn.close()
+    """The reference host schema, presignd's migrations and the host
+    triggers, the way operators install them: `presignd migrate`."""
+    harness.run(["migrate", "--reference-schema"], env={"DATABASE_URL": dsn},
+                check=True)
 
 
 class Db:
