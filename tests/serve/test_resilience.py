@@ -13,7 +13,7 @@ import time
 import pytest
 
 import harness
-from conftest import Db, Gateway, apply_schema
+from conftest import Db, apply_schema
 
 BUCKET = "avatars-resilience"
 
