@@ -227,15 +227,39 @@ def test_untrusted_peer_cannot_spoof_client_ip(db, world, gateway_factory):
     assert json.loads(g.stdout_lines[-1])["client_ip"] == "127.0.0.1"
 
 
-def test_sighup_reloads_and_sigterm_drains(db, world, gateway_factory):
-    g = gateway_factory(["--bucket", BUCKET])
-    assert g.status(avatar(world), world["token"]) == 302
+def write_credentials(path, key_id):
+    with open(path, "w") as f:
+        f.write("[default]\naws_access_key_id = %s\n"
+                "aws_secret_access_key = reload-test-secret-%s\n"
+                % (key_id, key_id))
+
+
+def test_sighup_reloads_rotated_credentials(db, world, gateway_factory,
+                                            tmp_path):
+    creds = tmp_path / "credentials"
+    write_credentials(creds, "AKIDFIRSTKEY00000001")
+    g = gateway_factory(["--bucket", BUCKET], env={
+        "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_SHARED_CREDENTIALS_FILE": str(creds)})
+    url = g.request(avatar(world), world["token"]).getheader("Location")
+    assert query_of(url)["X-Amz-Credential"].startswith("AKIDFIRSTKEY00000001/")
+    write_credentials(creds, "AKIDSECONDKEY0000002")
     g.proc.send_signal(signal.SIGHUP)
     deadline = time.time() + 5
     while time.time() < deadline and \
             not any("reloaded" in x for x in g.stderr_lines):
         time.sleep(0.05)
-    assert any("reloaded" in x for x in g.stderr_lines)
+    url = g.request(avatar(world), world["token"]).getheader("Location")
+    assert query_of(url)["X-Amz-Credential"].startswith(
+        "AKIDSECONDKEY0000002/")
+    # A broken file on the next reload keeps the working credentials.
+    creds.write_text("garbage")
+    g.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while time.time() < deadline and \
+            not any("reload failed" in x for x in g.stderr_lines):
+        time.sleep(0.05)
+    assert any("reload failed" in x for x in g.stderr_lines)
     assert g.status(avatar(world), world["token"]) == 302
     assert g.stop(signal.SIGTERM) == 0
     assert any("stopped" in x for x in g.stderr_lines)
