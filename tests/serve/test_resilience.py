@@ -159,3 +159,25 @@ def test_listener_reconnects_after_its_connection_is_killed(
     db.q("UPDATE sessions SET revoked_at = now() WHERE token_sha256 = "
          "sha256(%s::bytea)", token.encode())
     eventually(lambda: g.status(path, token) == 401, timeout=1.0)
+
+
+def test_gateway_starts_while_the_database_is_down(private_pg,
+                                                   gateway_factory):
+    pg_sh, pg_dir, dsn = private_pg
+    apply_schema(dsn)
+    d = Db(dsn)
+    org = d.org("late")
+    user = d.user("Late Starter")
+    d.member(org, user)
+    token = d.session(user, org)
+    d.close()
+    subprocess.run(["bash", pg_sh, "pause", pg_dir], check=True,
+                   capture_output=True)
+    g = gateway_factory(dsn=dsn)
+    assert g.status("/healthz") == 200
+    assert g.status("/readyz") == 503
+    assert g.status("/v1/me/avatar", token) == 503
+    subprocess.run(["bash", pg_sh, "resume", pg_dir], check=True,
+                   capture_output=True)
+    eventually(lambda: g.status("/v1/me/avatar", token) == 200, timeout=15)
+    assert g.status("/readyz") == 200
