@@ -8,6 +8,7 @@
  * the mask and only the main thread's sigwait ever sees them.
  */
 #include "commands.h"
+#include "presignd/accesslog.h"
 #include "presignd/awsenv.h"
 #include "presignd/gateway.h"
 #include "presignd/hostsql.h"
@@ -147,6 +148,7 @@ static enum pd_code setup(struct serve_state *st, struct pd_err *err)
 static void teardown(struct serve_state *st)
 {
     http_server_drain_and_stop(st->http, DRAIN_TIMEOUT_MS);
+    accesslog_shutdown();
     notify_listener_stop(st->listener);
     access_store_free(st->gw.access);
     db_pool_free(st->pool);
@@ -179,13 +181,18 @@ static void log_listening(struct serve_state *st)
            http_server_port(st->http), st->cfg.workers);
 }
 
-/* Waits for signals until one asks to stop. */
+/* Waits for signals until one asks to stop, flushing the access log. */
 static void signal_loop(struct serve_state *st, const sigset_t *set)
 {
     int sig;
 
+    const struct timespec tick = {0, 200 * 1000 * 1000};
+
     for (;;) {
-        if (sigwait(set, &sig) != 0)
+        /* Wake every 200 ms to write out buffered access-log lines. */
+        sig = sigtimedwait(set, NULL, &tick);
+        accesslog_flush();
+        if (sig < 0)
             continue;
         if (sig == SIGHUP) {
             reload(st);
@@ -216,9 +223,10 @@ int cmd_serve(int argc, char **argv)
         return PD_EXIT_OK;
     }
     pd_log_setup(st.cfg.log_level, PD_LOG_JSON);
-    /* glibc gives every thread its own arena; a few suffice here and keep
-     * the resident size small. */
-    mallopt(M_ARENA_MAX, 2);
+    /* glibc would allow 8 malloc arenas per core; one per worker (plus
+     * the main and listener threads) avoids lock contention between
+     * workers and keeps the resident size small. */
+    mallopt(M_ARENA_MAX, (int)st.cfg.workers + 2);
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);

@@ -9,6 +9,7 @@
  */
 #include "http_request.h"
 
+#include "presignd/accesslog.h"
 #include "presignd/log.h"
 #include "presignd/metrics.h"
 #include "presignd/netaddr.h"
@@ -309,8 +310,8 @@ static void safe_copy(char *out, size_t cap, const char *s)
 }
 
 /*
- * One JSON line per request on stdout, written with a single write(2).
- * Never the cookie, the path's query string or the presigned URL.
+ * One JSON line per request on stdout (batched, see accesslog.h). Never
+ * the cookie, the path's query string or the presigned URL.
  */
 static void access_log(struct http_request *rq, const char *method,
                        int64_t latency_us)
@@ -342,7 +343,7 @@ static void access_log(struct http_request *rq, const char *method,
                  user[0] ? "\"" : "", (long long)(latency_us / 1000),
                  (long long)(latency_us % 1000), ip);
     if (n > 0 && (size_t)n < sizeof(line))
-        (void)!write(STDOUT_FILENO, line, (size_t)n);
+        accesslog_write(line, (size_t)n);
 }
 
 static const char *known_method(const char *m)
