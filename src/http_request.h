@@ -43,6 +43,14 @@ enum MHD_Result http_respond_redirect(struct http_request *rq, const char *url,
 enum MHD_Result http_respond_svg(struct http_request *rq, const char *svg,
                                  size_t len, unsigned max_age);
 
+/* Plain text (or another type) with no-store. */
+enum MHD_Result http_respond_text(struct http_request *rq, unsigned status,
+                                  const char *ctype, const char *text,
+                                  size_t len);
+
+/* The answer to a CORS preflight on an image route (204). */
+enum MHD_Result http_respond_preflight(struct http_request *rq);
+
 /* Authenticates, authorises, resolves, signs and answers (serve_image.c). */
 enum MHD_Result serve_image(struct http_request *rq);
 
