@@ -248,8 +248,11 @@ enum pd_code sigv4_target_resolve(struct sigv4_target *t,
                                   struct pd_err *err)
 {
     size_t blen = strlen(bucket), hlen = strlen(e->host);
+    /* botocore and the AWS CLI choose path style for custom endpoints
+     * under "auto": MinIO and Ceph RGW rarely have wildcard DNS. */
     bool virt = a == SIGV4_ADDRESSING_VIRTUAL ||
-                (a == SIGV4_ADDRESSING_AUTO && virtual_ok(e, bucket, true));
+                (a == SIGV4_ADDRESSING_AUTO && !e->custom &&
+                 virtual_ok(e, bucket, true));
     char *h = t->host;
 
     if (a == SIGV4_ADDRESSING_VIRTUAL && !virtual_ok(e, bucket, false))

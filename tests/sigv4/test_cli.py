@@ -204,7 +204,8 @@ def test_aws_documentation_example():
     """The presigned-URL example of the S3 SigV4 documentation."""
     env = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
            "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
-    code, out, _ = run(["--endpoint", "https://s3.amazonaws.com", "--at",
+    code, out, _ = run(["--endpoint", "https://s3.amazonaws.com",
+                        "--addressing", "virtual", "--at",
                         "20130524T000000Z", "--expires", "86400",
                         "s3://examplebucket/test.txt"], env=env)
     assert code == 0

@@ -159,7 +159,8 @@ static void auto_addressing_follows_the_sdks(void **state)
         {&aws, "plain", "https://plain.s3.eu-west-1.amazonaws.com/k?"},
         {&aws, "dot.ted", "https://s3.eu-west-1.amazonaws.com/dot.ted/k?"},
         {&aws, "a.-b", "https://s3.eu-west-1.amazonaws.com/a.-b/k?"},
-        {&plain, "dot.ted", "http://dot.ted.minio:9000/k?"},
+        {&plain, "dot.ted", "http://minio:9000/dot.ted/k?"},
+        {&plain, "plain", "http://minio:9000/plain/k?"},
         {&ip, "plain", "http://127.0.0.1:7480/plain/k?"},
         {&v6, "plain", "http://[::1]:9000/plain/k?"},
     };
