@@ -65,6 +65,8 @@ def usage_error(detail):
      "fragment"),
     (["--endpoint", "http://u:p@h", "s3://bucket/k"],
      "--endpoint: endpoint URL must not contain user information"),
+    (["--endpoint", "ftp://user:secret@h", "s3://bucket/k"],
+     "--endpoint: endpoint URL must not contain user information"),
     (["--endpoint", "http://h:99999", "s3://bucket/k"],
      "--endpoint: endpoint port 99999 is out of range"),
     (["--endpoint", "http://h:x1", "s3://bucket/k"],
