@@ -72,6 +72,8 @@ static enum pd_code check_request(const struct sigv4_signer *s,
                        r->expires, SIGV4_MAX_EXPIRES);
     if (r->endpoint == NULL)
         return pd_fail(err, PD_EINVAL, "no endpoint");
+    if (r->now < 0 || r->now > 253402300799) /* X-Amz-Date has 4-digit years */
+        return pd_fail(err, PD_EINVAL, "signing time is out of range");
     if (s->expiration != 0 && r->now + (time_t)r->expires > s->expiration)
         return pd_fail(err, PD_EINVAL,
                        "the credentials expire before the "
