@@ -121,16 +121,26 @@ void backfill_classify(const struct backfill_options *o, const char *url,
     }
 }
 
+/* The SQL the walk needs, found once. */
+struct walk_sql {
+    const char *first, *next;
+    const char *insert;         /* plain INSERT: the fast path */
+    const char *insert_or_skip; /* ON CONFLICT DO NOTHING: after a race */
+};
+
 /* One batch's state: the insert's columns, reused from batch to batch. */
 struct batch {
     const struct backfill_options *o;
     const struct backfill_hooks *h;
-    struct backfill_stats *st;  /* committed batches only */
-    struct backfill_stats cur;  /* the batch being classified */
-    struct backfill_stats pend; /* the batch whose insert is in flight */
-    bool pending;               /* an insert was sent, not yet answered */
-    size_t pend_attempted;      /* references that insert tried to write */
-    struct pgarray cols[P_COUNT];
+    struct backfill_stats *st;       /* committed batches only */
+    struct backfill_stats cur;       /* the batch being classified */
+    struct backfill_stats pend;      /* the batch whose insert is in flight */
+    bool pending;                    /* an insert was sent, not yet answered */
+    size_t pend_attempted;           /* references that insert tried to write */
+    struct pgarray sets[2][P_COUNT]; /* double buffer: */
+    struct pgarray *cols;            /* the batch being classified, and */
+    struct pgarray *pend_cols;       /* the batch in flight, kept for a retry */
+    const struct walk_sql *q;
     struct backfill_ref ref; /* large: kept here, not on the stack */
     struct backfill_ref alt; /* the other reading of an ambiguous '+' */
     struct pd_buf cursor;    /* the last row's cursor */
@@ -298,30 +308,61 @@ static PGresult *await(PGconn *conn)
     return res;
 }
 
+static void wire_values(struct pgarray *cols, const char *values[P_COUNT],
+                        int lengths[P_COUNT])
+{
+    for (int i = 0; i < P_COUNT; i++)
+        values[i] = pgarray_finish(&cols[i], &lengths[i]);
+}
+
+static const Oid insert_types[P_COUNT] = {
+    PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID,
+    PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID};
+static const int insert_formats[P_COUNT] = {1, 1, 1, 1, 1, 1};
+
 /*
- * Sends the batch's references as one INSERT (its own transaction) and
- * returns at once; libpq has copied the parameters, so the arrays are free
- * for the next batch while the server works.
+ * Sends the batch's references as one plain INSERT (its own transaction)
+ * and returns at once. The batch's arrays are kept for a retry; the other
+ * set takes the next batch while the server works.
  */
-static enum pd_code send_insert(struct batch *b, PGconn *conn, const char *sql,
+static enum pd_code send_insert(struct batch *b, PGconn *conn,
                                 struct pd_err *err)
 {
-    const Oid types[P_COUNT] = {PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID,
-                                PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID,
-                                PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID};
-    const int formats[P_COUNT] = {1, 1, 1, 1, 1, 1};
     const char *values[P_COUNT];
     int lengths[P_COUNT];
 
-    for (int i = 0; i < P_COUNT; i++)
-        values[i] = pgarray_finish(&b->cols[i], &lengths[i]);
-    if (!PQsendQueryParams(conn, sql, P_COUNT, types, values, lengths, formats,
-                           0))
+    wire_values(b->cols, values, lengths);
+    if (!PQsendQueryParams(conn, b->q->insert, P_COUNT, insert_types, values,
+                           lengths, insert_formats, 0))
         return db_fail(err, NULL, conn, "backfill insert");
     b->pend = b->cur;
     b->pend_attempted = b->cols[P_SUBJECT].count;
     b->pending = true;
+    b->pend_cols = b->cols;
+    b->cols = b->cols == b->sets[0] ? b->sets[1] : b->sets[0];
     return PD_OK;
+}
+
+static bool is_unique_violation(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return state != NULL && strcmp(state, "23505") == 0;
+}
+
+/*
+ * The plain INSERT met a reference written since the batch was read (by
+ * the app or another copy): the whole statement was rolled back, so the
+ * batch is sent again, skipping what exists.
+ */
+static PGresult *insert_or_skip(struct batch *b, PGconn *conn)
+{
+    const char *values[P_COUNT];
+    int lengths[P_COUNT];
+
+    wire_values(b->pend_cols, values, lengths);
+    return PQexecParams(conn, b->q->insert_or_skip, P_COUNT, insert_types,
+                        values, lengths, insert_formats, 0);
 }
 
 /* Collects the in-flight insert: counts what it wrote, commits the batch. */
@@ -335,11 +376,15 @@ static enum pd_code finish_insert(struct batch *b, PGconn *conn,
         return PD_OK;
     b->pending = false;
     res = await(conn);
+    if (PQresultStatus(res) == PGRES_FATAL_ERROR && is_unique_violation(res)) {
+        PQclear(res);
+        res = insert_or_skip(b, conn);
+    }
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return db_fail(err, res, conn, "backfill insert");
     inserted = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
     PQclear(res);
-    /* A conflict means another writer got there first: already there. */
+    /* What was not inserted had been written by someone else meanwhile. */
     b->pend.outcomes[BACKFILL_CONVERTED] += inserted;
     b->pend.outcomes[BACKFILL_ALREADY] += b->pend_attempted - inserted;
     committed(b, &b->pend);
@@ -416,23 +461,18 @@ static enum pd_code classify_batch(struct batch *b, PGresult *res,
 /* Hands the classified batch on: to the writer, or straight to the totals
  * when there is nothing to write (or this is a dry run). */
 static enum pd_code write_batch(struct batch *b, PGconn *writer,
-                                const char *insert, struct pd_err *err)
+                                struct pd_err *err)
 {
     enum pd_code rc = finish_insert(b, writer, err);
 
     if (rc != PD_OK)
         return rc;
     if (b->cols[P_SUBJECT].count > 0 && !b->o->dry_run)
-        return send_insert(b, writer, insert, err);
+        return send_insert(b, writer, err);
     b->cur.outcomes[BACKFILL_CONVERTED] += b->cols[P_SUBJECT].count;
     committed(b, &b->cur);
     return PD_OK;
 }
-
-/* The SQL the walk needs, found once. */
-struct walk_sql {
-    const char *first, *next, *insert;
-};
 
 static size_t next_size(const struct batch *b, unsigned long long walked)
 {
@@ -475,7 +515,7 @@ static enum pd_code walk(struct batch *b, PGconn *reader, PGconn *writer,
         PQclear(res);
         res = NULL;
         if (rc == PD_OK)
-            rc = write_batch(b, writer, q->insert, err);
+            rc = write_batch(b, writer, err);
     }
     PQclear(res);
     if (rc == PD_OK)
@@ -508,6 +548,9 @@ static enum pd_code find_sql(const struct backfill_options *o,
         rc = hostsql_require(o->host, "backfill_next", &q->next, err);
     if (rc == PD_OK)
         rc = hostsql_require(o->internal, "backfill_insert", &q->insert, err);
+    if (rc == PD_OK)
+        rc = hostsql_require(o->internal, "backfill_insert_or_skip",
+                             &q->insert_or_skip, err);
     return rc;
 }
 
@@ -532,14 +575,20 @@ enum pd_code backfill_run(PGconn *reader, PGconn *writer,
     b->o = o;
     b->h = h;
     b->st = stats;
-    for (int i = 0; i < P_COUNT; i++)
-        pgarray_init(&b->cols[i], ARRAY_MAX);
+    b->q = &q;
+    for (int i = 0; i < P_COUNT; i++) {
+        pgarray_init(&b->sets[0][i], ARRAY_MAX);
+        pgarray_init(&b->sets[1][i], ARRAY_MAX);
+    }
+    b->cols = b->sets[0];
     pd_buf_init(&b->cursor, 4096);
 
     rc = walk(b, reader, writer, &q, err);
 
-    for (int i = 0; i < P_COUNT; i++)
-        pgarray_release(&b->cols[i]);
+    for (int i = 0; i < P_COUNT; i++) {
+        pgarray_release(&b->sets[0][i]);
+        pgarray_release(&b->sets[1][i]);
+    }
     pd_buf_release(&b->cursor);
     free(b);
     return rc;
