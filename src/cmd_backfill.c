@@ -45,6 +45,7 @@ struct backfill_cli {
     const char *queries;
     const char *report_path;
     bool verify;
+    size_t verify_concurrency;
     enum progress_mode progress;
     /* run state */
     struct hostsql *host;
@@ -86,6 +87,8 @@ static void usage(FILE *out)
         "request (AWS_* settings);\n"
         "                         for a raw '+' keep whichever reading "
         "exists\n"
+        "  --verify-concurrency N HEAD requests in flight at once (default "
+        "16, max 64)\n"
         "  --s3-endpoint URL[@REGION]  a custom path-style S3 endpoint "
         "(repeatable; also\n"
         "                         PRESIGND_S3_ENDPOINTS, comma-separated)\n"
@@ -208,6 +211,12 @@ static int parse_option(struct backfill_cli *c, int opt, const char *arg)
     case 'v':
         c->verify = true;
         return -1;
+    case 'V':
+        if (!parse_count(arg, BACKFILL_VERIFY_MAX_CONCURRENCY, &n))
+            return usage_error("--verify-concurrency must be 1..%d, not '%s'",
+                               BACKFILL_VERIFY_MAX_CONCURRENCY, arg);
+        c->verify_concurrency = (size_t)n;
+        return -1;
     case 'q':
         c->queries = arg;
         return -1;
@@ -255,6 +264,7 @@ static int parse_args(int argc, char **argv, struct backfill_cli *c)
         {"kind", required_argument, NULL, 'k'},
         {"report", required_argument, NULL, 'r'},
         {"verify", no_argument, NULL, 'v'},
+        {"verify-concurrency", required_argument, NULL, 'V'},
         {"queries", required_argument, NULL, 'q'},
         {"s3-endpoint", required_argument, NULL, 'e'},
         {"cdn", required_argument, NULL, 'c'},
@@ -265,6 +275,7 @@ static int parse_args(int argc, char **argv, struct backfill_cli *c)
     int opt, status = -1;
 
     c->opts.batch_size = 5000;
+    c->verify_concurrency = 16;
     optind = 1;
     while (status < 0 &&
            (opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
@@ -465,7 +476,8 @@ static enum pd_code prepare(struct backfill_cli *c)
         curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         rc = pd_fail(&c->err, PD_EIO, "cannot initialise libcurl");
     if (rc == PD_OK && c->verify)
-        rc = backfill_verify_s3_new(&c->verifier, &c->err);
+        rc = backfill_verify_s3_new(&c->verifier, c->verify_concurrency,
+                                    &c->err);
     if (rc == PD_OK)
         rc = open_conn(c, &c->conn);
     if (rc == PD_OK && !c->opts.dry_run)
