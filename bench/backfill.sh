@@ -41,6 +41,8 @@ export PGDATABASE=bench
 export DATABASE_URL="postgresql://postgres@/bench?host=$PGHOST&port=$PGPORT"
 "$bin" migrate --reference-schema >/dev/null
 
+calc() { awk "BEGIN { printf \"$1\", $2 }"; } # calc FORMAT EXPRESSION
+
 echo "== loading $rows users" >&2
 load_start=$(date +%s.%N)
 psql -q -v rows="$rows" <<'SQL'
@@ -66,7 +68,7 @@ SELECT i, 'u' || i || '@example.test', 'User ' || i,
 FROM generate_series(1, :rows) AS i;
 VACUUM ANALYZE users;
 SQL
-echo "   loaded in $(echo "$(date +%s.%N) - $load_start" | bc) s" >&2
+echo "   loaded in $(calc "%.1f" "$(date +%s.%N) - $load_start") s" >&2
 
 reset_refs() { psql -qc "TRUNCATE presignd.object_refs" -c "VACUUM ANALYZE presignd.object_refs"; }
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])[sys.argv[2]])" "$1" "$2"; }
@@ -110,10 +112,10 @@ compare() { # compare LABEL PY_ROWS
     c_rows=$(field "$dir/full.json" rows)
     c_secs=$(field "$dir/full.json" elapsed_s)
     c_conv=$(field "$dir/full.json" converted)
-    c_rate=$(echo "$c_rows / $c_secs" | bc)
+    c_rate=$(calc "%d" "$c_rows / $c_secs")
     py_n=$(field "$dir/py.json" rows)
     py_secs=$(field "$dir/py.json" seconds)
-    py_rate=$(echo "$py_n / $py_secs" | bc)
+    py_rate=$(calc "%d" "$py_n / $py_secs")
     echo
     echo "[$label] presignd backfill: $c_rows users ($c_conv references) in" \
          "$c_secs s (process wall $(wall_s "$dir/full.time") s): $c_rate users/s," \
@@ -122,8 +124,8 @@ compare() { # compare LABEL PY_ROWS
     echo "[$label] row-at-a-time Python: $py_n users in $py_secs s:" \
          "$py_rate users/s, peak RSS $(rss_kb "$dir/py.time") kB" \
          "(measured on the first $py_n users only)"
-    echo "[$label] ratio (rates): $(echo "scale=1; $c_rate / $py_rate" | bc)x" \
-         "(Python extrapolated to $c_rows users: $(echo "$c_rows / $py_rate" | bc) s)"
+    echo "[$label] ratio (rates): $(calc "%.1f" "$c_rate / $py_rate")x" \
+         "(Python extrapolated to $c_rows users: $(calc "%d" "$c_rows / $py_rate") s)"
     echo
 }
 
