@@ -51,6 +51,8 @@ enum MHD_Result http_respond_error(struct http_request *rq, unsigned status,
     MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
     if (status == 503)
         MHD_add_response_header(resp, "Retry-After", "2");
+    if (status == 405)
+        MHD_add_response_header(resp, "Allow", "GET, HEAD, OPTIONS");
     return queue(rq, status, resp);
 }
 

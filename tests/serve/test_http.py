@@ -199,7 +199,10 @@ def test_no_image_modes(db, world, gateway_factory, mode, status):
 ])
 def test_malformed_requests_get_clean_errors(gw, path, method, headers,
                                              status):
-    assert gw.request(path, method=method, headers=headers).status == status
+    r = gw.request(path, method=method, headers=headers)
+    assert r.status == status
+    if status == 405:
+        assert r.getheader("Allow") == "GET, HEAD, OPTIONS"
     assert gw.status("/healthz") == 200
 
 
