@@ -101,18 +101,23 @@ static void *listener_main(void *arg)
 {
     struct notify_listener *l = arg;
     unsigned backoff = NOTIFY_BACKOFF_MIN;
+    bool warned = false;
     struct pd_err err;
 
     while (!atomic_load(&l->stop)) {
         if (listen_connect(l, &err) != PD_OK) {
             disconnect(l);
-            pd_log(PD_LOG_DEBUG, "invalidation listener: %s", err.msg);
+            /* Say it once per outage, not at every retry. */
+            pd_log(warned ? PD_LOG_DEBUG : PD_LOG_WARN,
+                   "invalidation listener: %s (retrying)", err.msg);
+            warned = true;
             sleep_ms(backoff);
             backoff = backoff * 2 > NOTIFY_BACKOFF_MAX ? NOTIFY_BACKOFF_MAX
                                                        : backoff * 2;
             continue;
         }
         backoff = NOTIFY_BACKOFF_MIN;
+        warned = false;
         pd_log(PD_LOG_INFO, "invalidation listener connected");
         l->h.on_state(l->h.ctx, true);
         while (!atomic_load(&l->stop) && pump(l))
