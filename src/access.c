@@ -7,6 +7,7 @@
 #include "presignd/cache.h"
 #include "presignd/log.h"
 #include "presignd/metrics.h"
+#include "textbuf.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -82,11 +83,29 @@ void access_store_free(struct access_store *s)
     free(s);
 }
 
+/* Builds prefix + a [+ ":" + b]; an empty key (never cached) when the
+ * parts are too long. */
+static void make_key(char key[CACHE_KEY_MAX], const char *prefix, const char *a,
+                     const char *b)
+{
+    struct textbuf t;
+
+    tb_init(&t, key, CACHE_KEY_MAX);
+    tb_str(&t, prefix);
+    tb_str(&t, a);
+    if (b != NULL) {
+        tb_mem(&t, ":", 1);
+        tb_str(&t, b);
+    }
+    if (tb_done(&t) == NULL)
+        key[0] = '\0';
+}
+
 /* Cache read; counts the hit or miss. Off while the listener is down. */
 static bool cached(struct access_store *s, enum metrics_cache which,
                    const char *key, void *buf, size_t cap, size_t *len)
 {
-    bool hit = s->ttl_ms > 0 && atomic_load(&s->listening) &&
+    bool hit = s->ttl_ms > 0 && key[0] != '\0' && atomic_load(&s->listening) &&
                cache_get(s->cache, key, mono_ms(), buf, cap, len);
 
     metrics_cache(which, hit);
@@ -97,7 +116,7 @@ static void remember(struct access_store *s, const char *key, const void *value,
                      size_t len, const char *tag1, const char *tag2,
                      int64_t ttl_ms, uint64_t epoch)
 {
-    if (!atomic_load(&s->listening))
+    if (!atomic_load(&s->listening) || key[0] == '\0')
         return;
     if (ttl_ms > s->ttl_ms)
         ttl_ms = s->ttl_ms;
@@ -221,7 +240,7 @@ enum pd_code access_session_by_token(struct access_store *s,
 {
     char key[CACHE_KEY_MAX];
 
-    snprintf(key, sizeof(key), "session:%s", sha256_hex);
+    make_key(key, "session:", sha256_hex, NULL);
     return session_lookup(s, key, "serve_session", 1, &sha256_hex, out, err);
 }
 
@@ -233,7 +252,7 @@ enum pd_code access_session_by_sid(struct access_store *s, const char *sid,
 
     if (strlen(sid) >= ACCESS_ID_MAX)
         return PD_ENOTFOUND;
-    snprintf(key, sizeof(key), "sid:%s", sid);
+    make_key(key, "sid:", sid, NULL);
     return session_lookup(s, key, "serve_session_by_id", 1, &sid, out, err);
 }
 
@@ -246,7 +265,7 @@ enum pd_code access_session_by_user(struct access_store *s, const char *user_id,
 
     if (strlen(user_id) >= ACCESS_ID_MAX)
         return PD_ENOTFOUND;
-    snprintf(key, sizeof(key), "jwtuser:%s:%d", user_id, mfa);
+    make_key(key, mfa ? "jwtuser-mfa:" : "jwtuser:", user_id, NULL);
     return session_lookup(s, key, "serve_jwt_user", 2, params, out, err);
 }
 
@@ -262,7 +281,7 @@ enum pd_code access_visibility_get(struct access_store *s, const char *viewer,
     size_t len;
     enum pd_code rc;
 
-    snprintf(key, sizeof(key), "vis:%s:%s", viewer, subject);
+    make_key(key, "vis:", viewer, subject);
     if (cached(s, METRICS_CACHE_VISIBILITY, key, out, sizeof(*out), &len) &&
         len == sizeof(*out))
         return PD_OK;
@@ -352,7 +371,7 @@ enum pd_code access_image_get(struct access_store *s, const char *subject,
     size_t len;
     enum pd_code rc;
 
-    snprintf(key, sizeof(key), "image:%s:%s", subject, params[1]);
+    make_key(key, kind == ACCESS_SIGNATURE ? "sig:" : "avatar:", subject, NULL);
     if (cached(s, METRICS_CACHE_IMAGE, key, packed, sizeof(packed), &len) &&
         image_unpack(packed, len, out))
         return PD_OK;
@@ -367,11 +386,8 @@ enum pd_code access_image_get(struct access_store *s, const char *subject,
 
 void access_store_invalidate(struct access_store *s, const char *payload)
 {
-    char key[CACHE_KEY_MAX];
-
     if (strncmp(payload, "session:", 8) == 0) {
-        snprintf(key, sizeof(key), "%s", payload);
-        cache_drop(s->cache, key);
+        cache_drop(s->cache, payload);
         cache_drop_tag(s->cache, payload + 8);
     } else if (strncmp(payload, "user:", 5) == 0 && payload[5] != '\0') {
         cache_drop_tag(s->cache, payload + 5);

@@ -15,6 +15,7 @@
 #include "presignd/log.h"
 #include "presignd/metrics.h"
 #include "presignd/netaddr.h"
+#include "textbuf.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -161,7 +162,7 @@ static void access_log(struct http_request *rq, const char *method,
     char line[512], ip[NETADDR_TEXT_MAX], user[ACCESS_ID_MAX];
     struct timespec ts;
     struct tm tm;
-    int n;
+    struct textbuf t;
 
     clock_gettime(CLOCK_REALTIME, &ts);
     if (ts.tv_sec != when_sec) {
@@ -171,18 +172,36 @@ static void access_log(struct http_request *rq, const char *method,
     }
     client_ip(rq, ip);
     safe_copy(user, sizeof(user), rq->user_id);
-    n = snprintf(line, sizeof(line),
-                 "{\"time\":\"%s.%03ldZ\",\"request_id\":\"%s\","
-                 "\"method\":\"%s\",\"route\":\"%s\",\"status\":%u,"
-                 "\"user_id\":%s%s%s,\"latency_ms\":%lld.%03lld,"
-                 "\"client_ip\":\"%s\"}\n",
-                 when, ts.tv_nsec / 1000000, rq->request_id, method,
-                 metrics_route_name((enum metrics_route)rq->route.metric),
-                 rq->status, user[0] ? "\"" : "", user[0] ? user : "null",
-                 user[0] ? "\"" : "", (long long)(latency_us / 1000),
-                 (long long)(latency_us % 1000), ip);
-    if (n > 0 && (size_t)n < sizeof(line))
-        accesslog_write(line, (size_t)n);
+    tb_init(&t, line, sizeof(line));
+    tb_str(&t, "{\"time\":\"");
+    tb_str(&t, when);
+    tb_mem(&t, ".", 1);
+    tb_uint(&t, (uint64_t)ts.tv_nsec / 1000000, 3);
+    tb_str(&t, "Z\",\"request_id\":\"");
+    tb_str(&t, rq->request_id);
+    tb_str(&t, "\",\"method\":\"");
+    tb_str(&t, method);
+    tb_str(&t, "\",\"route\":\"");
+    tb_str(&t, metrics_route_name((enum metrics_route)rq->route.metric));
+    tb_str(&t, "\",\"status\":");
+    tb_uint(&t, rq->status, 1);
+    tb_str(&t, ",\"user_id\":");
+    if (user[0] != '\0') {
+        tb_mem(&t, "\"", 1);
+        tb_str(&t, user);
+        tb_mem(&t, "\"", 1);
+    } else {
+        tb_str(&t, "null");
+    }
+    tb_str(&t, ",\"latency_ms\":");
+    tb_uint(&t, (uint64_t)latency_us / 1000, 1);
+    tb_mem(&t, ".", 1);
+    tb_uint(&t, (uint64_t)latency_us % 1000, 3);
+    tb_str(&t, ",\"client_ip\":\"");
+    tb_str(&t, ip);
+    tb_str(&t, "\"}\n");
+    if (tb_done(&t) != NULL)
+        accesslog_write(line, t.len);
 }
 
 static const char *known_method(const char *m)
@@ -194,6 +213,20 @@ static const char *known_method(const char *m)
         if (strcmp(m, methods[i]) == 0)
             return methods[i];
     return "OTHER";
+}
+
+/* PREFIX-SEQ: the process's random prefix and a per-process counter. */
+static void request_id(struct http_request *rq)
+{
+    struct textbuf t;
+
+    tb_init(&t, rq->request_id, sizeof(rq->request_id));
+    tb_str(&t, rq->gw->request_id_prefix);
+    tb_mem(&t, "-", 1);
+    tb_hex(&t, atomic_fetch_add_explicit(&rq->gw->request_seq, 1,
+                                         memory_order_relaxed));
+    if (tb_done(&t) == NULL)
+        rq->request_id[0] = '\0';
 }
 
 /* Markers for *con_cls (only their addresses matter). */
@@ -212,7 +245,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
     struct gateway *gw = cls;
     struct http_request rq;
-    int64_t start = mono_us();
+    int64_t start = mono_us(), elapsed;
     enum MHD_Result r;
 
     (void)version;
@@ -240,15 +273,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     rq.conn = conn;
     rq.gw = gw;
     rq.route.metric = METRICS_ROUTE_OTHER;
-    snprintf(rq.request_id, sizeof(rq.request_id), "%s-%llx",
-             gw->request_id_prefix,
-             (unsigned long long)atomic_fetch_add_explicit(
-                 &gw->request_seq, 1, memory_order_relaxed));
+    request_id(&rq);
     r = dispatch(&rq, url, method);
-    metrics_request((enum metrics_route)rq.route.metric, rq.status,
-                    mono_us() - start);
+    elapsed = mono_us() - start;
+    metrics_request((enum metrics_route)rq.route.metric, rq.status, elapsed);
     if (gw->cfg->access_log)
-        access_log(&rq, known_method(method), mono_us() - start);
+        access_log(&rq, known_method(method), elapsed);
     return r;
 }
 

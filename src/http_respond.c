@@ -6,6 +6,7 @@
 #include "http_request.h"
 
 #include "presignd/serve_url.h"
+#include "textbuf.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -71,9 +72,12 @@ static void add_cors(struct MHD_Response *resp, struct http_request *rq)
 static void add_private_cache(struct MHD_Response *resp, unsigned max_age)
 {
     char cc[48];
+    struct textbuf t;
 
-    snprintf(cc, sizeof(cc), "private, max-age=%u", max_age);
-    MHD_add_response_header(resp, "Cache-Control", cc);
+    tb_init(&t, cc, sizeof(cc));
+    tb_str(&t, "private, max-age=");
+    tb_uint(&t, max_age, 1);
+    MHD_add_response_header(resp, "Cache-Control", tb_done(&t));
     MHD_add_response_header(resp, "Vary", "Cookie, Accept, Origin");
 }
 

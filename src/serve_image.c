@@ -12,6 +12,7 @@
 #include "presignd/log.h"
 #include "presignd/metrics.h"
 #include "presignd/serve_url.h"
+#include "textbuf.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -99,7 +100,7 @@ static bool authenticate_or_respond(struct http_request *rq,
         *r = http_respond_error(rq, 401, "unauthorised\n");
         return false;
     }
-    snprintf(rq->user_id, sizeof(rq->user_id), "%s", s->user_id);
+    memcpy(rq->user_id, s->user_id, sizeof(rq->user_id)); /* same size */
     return true;
 }
 
@@ -153,6 +154,7 @@ static enum MHD_Result redirect_presigned(struct http_request *rq,
     struct serve_window w;
     struct sigv4_presign_request pr;
     char cache_control[48];
+    struct textbuf t;
     struct pd_buf url;
     struct pd_err err;
     enum MHD_Result r;
@@ -167,8 +169,9 @@ static enum MHD_Result redirect_presigned(struct http_request *rq,
     }
     serve_content_policy(content_type, key, &content);
     /* Constant within a window, so the URL is too. */
-    snprintf(cache_control, sizeof(cache_control), "private, max-age=%u",
-             gw->cfg->url_ttl);
+    tb_init(&t, cache_control, sizeof(cache_control));
+    tb_str(&t, "private, max-age=");
+    tb_uint(&t, gw->cfg->url_ttl, 1);
     memset(&pr, 0, sizeof(pr));
     pr.method = rq->head ? "HEAD" : "GET";
     pr.bucket = bucket;
@@ -180,9 +183,11 @@ static enum MHD_Result redirect_presigned(struct http_request *rq,
     pr.expires = w.expires;
     pr.response_content_type = content.type;
     pr.response_content_disposition = content.attachment ? "attachment" : NULL;
-    pr.response_cache_control = cache_control;
+    pr.response_cache_control = tb_done(&t); /* fits: 17 + 6 digits */
     pd_buf_init(&url, 16 * 1024);
-    if (sigv4_presign(signer, &pr, &url, &err) != PD_OK) {
+    /* One allocation that fits a typical URL, not a series of doublings. */
+    if (pd_buf_reserve(&url, 1024) != PD_OK ||
+        sigv4_presign(signer, &pr, &url, &err) != PD_OK) {
         pd_log(PD_LOG_ERROR, "request %s: presign failed: %s", rq->request_id,
                err.msg);
         r = http_respond_error(rq, 500, "internal error\n");

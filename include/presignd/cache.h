@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CACHE_KEY_MAX   128
+#define CACHE_KEY_MAX   160
 #define CACHE_TAG_MAX   72
 #define CACHE_VALUE_MAX 8192
 
