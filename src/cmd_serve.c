@@ -10,7 +10,7 @@
 #include "commands.h"
 #include "presignd/accesslog.h"
 #include "presignd/awsenv.h"
-#include "presignd/gateway.h"
+#include "presignd/http.h"
 #include "presignd/hostsql.h"
 #include "presignd/log.h"
 #include "presignd/metrics.h"

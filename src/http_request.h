@@ -10,7 +10,7 @@
 #ifndef PRESIGND_HTTP_REQUEST_H
 #define PRESIGND_HTTP_REQUEST_H
 
-#include "presignd/gateway.h"
+#include "presignd/http.h"
 
 #include <microhttpd.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* http_route.c - the gateway's URL space (see gateway.h). */
-#include "presignd/gateway.h"
+#include "presignd/http.h"
 #include "presignd/metrics.h"
 
 #include <string.h>

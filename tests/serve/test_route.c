@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "presignd/gateway.h"
+#include "presignd/http.h"
 #include "presignd/metrics.h"
 
 static void known_routes_parse(void **state)
