@@ -48,6 +48,16 @@ BEGIN
     RETURN NULL;
 END;
 $$;
+-- An organisation's settings (require_mfa) decide whether its members'
+-- sessions are valid: tell the gateways about every member.
+CREATE OR REPLACE FUNCTION presignd.notify_organisation_change()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('presignd_invalidate', 'user:' || m.user_id)
+    FROM memberships m WHERE m.organisation_id = NEW.id;
+    RETURN NULL;
+END;
+$$;
 CREATE OR REPLACE TRIGGER presignd_sessions_notify
     AFTER UPDATE OR DELETE ON sessions
     FOR EACH ROW EXECUTE FUNCTION presignd.notify_session_change();
@@ -57,6 +67,9 @@ CREATE OR REPLACE TRIGGER presignd_users_notify
 CREATE OR REPLACE TRIGGER presignd_memberships_notify
     AFTER INSERT OR UPDATE OR DELETE ON memberships
     FOR EACH ROW EXECUTE FUNCTION presignd.notify_user_change();
+CREATE OR REPLACE TRIGGER presignd_organisations_notify
+    AFTER UPDATE ON organisations
+    FOR EACH ROW EXECUTE FUNCTION presignd.notify_organisation_change();
 
 -- ===================================================================
 -- serve: the gateway's lookups (presignd serve)

@@ -181,3 +181,16 @@ def test_gateway_starts_while_the_database_is_down(private_pg,
                    capture_output=True)
     eventually(lambda: g.status("/v1/me/avatar", token) == 200, timeout=15)
     assert g.status("/readyz") == 200
+
+
+def test_organisation_starting_to_require_mfa_refuses_sessions_at_once(
+        db, world, gateway_factory):
+    org = db.org("turns-on-mfa")
+    user = db.user("Mfa Later")
+    db.member(org, user)
+    token = db.session(user, org, mfa=False)
+    g = gateway_factory(["--cache-ttl", "600"])
+    g.wait_listening()
+    assert g.status("/v1/me/avatar", token) == 200  # initials
+    db.q("UPDATE organisations SET require_mfa = true WHERE id = %s", org)
+    eventually(lambda: g.status("/v1/me/avatar", token) == 401, timeout=1.0)
