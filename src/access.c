@@ -5,12 +5,10 @@
 #include "presignd/access.h"
 
 #include "presignd/cache.h"
-#include "presignd/log.h"
 #include "presignd/metrics.h"
 #include "textbuf.h"
 
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

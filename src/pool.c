@@ -5,7 +5,6 @@
 #include "presignd/pool.h"
 
 #include "presignd/db.h"
-#include "presignd/log.h"
 
 #include <errno.h>
 #include <pthread.h>
