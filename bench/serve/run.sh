@@ -21,6 +21,7 @@
 #   BENCH_WORKERS       workers for presignd, nginx and uvicorn [nproc]
 #   BENCH_USERS         users/sessions loaded; bounds the cold run [200000]
 #   BENCH_LEGS          which servers to run [presignd nginx fastapi]
+#   BENCH_PRESIGND_ARGS extra flags for presignd serve (e.g. --access-log off)
 #   BENCH_KEEP=1        keep the temp directory (logs, wrk output)
 set -euo pipefail
 
@@ -75,7 +76,7 @@ stop_tree() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    [ -n "$wrk_pid" ] && kill -TERM "$wrk_pid" 2>/dev/null || true
+    if [ -n "$wrk_pid" ]; then kill -TERM "$wrk_pid" 2>/dev/null || true; fi
     stop_tree "$server_pid"
     bash "$root/tests/harness/pg.sh" stop "$work/pg" 2>/dev/null || true
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
@@ -220,10 +221,12 @@ leg_presignd() {
     [ -x "$PRESIGND_BIN" ] || die "$PRESIGND_BIN not built (cmake --build build/gcc)"
     port=$(free_port)
     log "starting presignd serve on 127.0.0.1:$port ($workers workers)"
+    # BENCH_PRESIGND_ARGS is split into words on purpose
+    # shellcheck disable=SC2086
     "$PRESIGND_BIN" serve --listen "127.0.0.1:$port" --bucket "$bucket" \
         --endpoint "$s3_endpoint" --region "$AWS_REGION" --addressing path \
         --url-ttl "$url_ttl" --cookie-name "$cookie" --workers "$workers" \
-        >"$work/presignd.log" 2>&1 &
+        ${BENCH_PRESIGND_ARGS:-} >"$work/presignd.log" 2>&1 &
     server_pid=$!
     wait_http "http://127.0.0.1:$port/healthz" "$server_pid" presignd
     url=http://127.0.0.1:$port$warm_path
@@ -322,6 +325,7 @@ report() {
     echo "presignd serve benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "machine: $(nproc) CPU ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)), $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo), shared with other work"
     echo "load: wrk $threads threads, $conns connections, ${duration}s per run after ${warmup}s warm-up; servers with $workers workers; all on 127.0.0.1"
+    [ -n "$presignd_rss_kb" ] && echo "presignd: $("$PRESIGND_BIN" --version 2>/dev/null) serve --workers $workers ${BENCH_PRESIGND_ARGS:-} (defaults otherwise: access log on, to a file)"
     [ -f "$work/location.len" ] && echo "redirect: Location of $(cat "$work/location.len") bytes (nginx returns presignd's URL verbatim)"
     echo
     printf "%-34s %10s %8s %8s %6s %5s %8s %6s\n" server "req/s" "p50 ms" \
