@@ -100,7 +100,7 @@ def avatar(subject_id: int, request: Request):
         ExpiresIn=URL_TTL)
     return RedirectResponse(url, status_code=302, headers={
         "Cache-Control": "private, max-age=%d" % max_age,
-        "Vary": "Cookie",
+        "Vary": "Cookie, Accept, Origin",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
     })

@@ -23,6 +23,8 @@
 #   BENCH_LEGS          which servers to run [presignd nginx fastapi]
 #   BENCH_PRESIGND_ARGS extra flags for presignd serve (e.g. --access-log off)
 #   BENCH_KEEP=1        keep the temp directory (logs, wrk output)
+#   BENCH_PERF=1        profile presignd during the warm run (perf record)
+#                       and print its hottest functions
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,6 +58,7 @@ work=$(mktemp -d /tmp/presignd-bench.XXXXXX)
 chmod 755 "$work"
 server_pid=""
 wrk_pid=""
+perf_pid=""
 
 # Stops one server by PID: SIGTERM, up to 5 s, then SIGKILL; children (nginx
 # and uvicorn workers) are collected first so none outlives its parent.
@@ -77,6 +80,7 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     if [ -n "$wrk_pid" ]; then kill -TERM "$wrk_pid" 2>/dev/null || true; fi
+    if [ -n "$perf_pid" ]; then kill -TERM "$perf_pid" 2>/dev/null || true; fi
     stop_tree "$server_pid"
     bash "$root/tests/harness/pg.sh" stop "$work/pg" 2>/dev/null || true
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
@@ -209,13 +213,31 @@ run_wrk() {
 
 # The first response must be a 302 to the object store (or, for nginx, to
 # the URL it was given), else the figures would measure an error page.
+# Keeps the response headers in $work/NAME.headers. A server that closes
+# the connection after each response would measure TCP set-up, not its
+# redirect: that is flagged in the report.
 expect_redirect() {
     local name=$1 url=$2 status loc
-    read -r status loc < <(curl -s -o /dev/null --max-time 5 \
-        -H "Cookie: $warm_cookie" -w '%{http_code} %{redirect_url}\n' "$url")
+    read -r status loc < <(curl -s -o /dev/null -D "$work/$name.headers" \
+        --max-time 5 -H "Cookie: $warm_cookie" \
+        -w '%{http_code} %{redirect_url}\n' "$url")
     [ "$status" = 302 ] || die "$name answered $status, not 302, for $url"
     case "$loc" in "$s3_endpoint"/*) ;; *) die "$name redirected elsewhere: $loc" ;; esac
+    if grep -qi '^connection: *close' "$work/$name.headers"; then
+        echo "$name answers 'Connection: close': no keep-alive" >>"$work/warnings"
+    fi
     echo "$loc"
+}
+
+# nginx's add_header lines: every header presignd sent with its redirect
+# except those nginx writes itself.
+nginx_headers() {
+    local src=$work/presignd.headers
+    [ -f "$src" ] || src=$work/fastapi.headers
+    tr -d '\r' <"$src" | awk -F': ' 'NR > 1 && NF >= 2 &&
+        tolower($1) !~ /^(date|server|location|content-length|connection|transfer-encoding|content-type)$/ {
+            v = substr($0, length($1) + 3)
+            printf "add_header %s \"%s\" always;\n", $1, v }'
 }
 
 ## The legs --------------------------------------------------------------
@@ -239,7 +261,9 @@ leg_presignd() {
 
     presignd_start_kb=$(awk '/^VmRSS:/ {print $2}' /proc/"$server_pid"/status)
     metrics "$port" >"$work/metrics.0"
+    [ "${BENCH_PERF:-0}" = 1 ] && perf_start "$server_pid"
     run_wrk presignd_warm "$url"
+    [ "${BENCH_PERF:-0}" = 1 ] && perf_stop
     metrics "$port" >"$work/metrics.1"
     # peak so far: serving one viewer, caches nearly empty
     echo "rss_kb=$(tree_hwm_kb "$server_pid")" >>"$work/presignd_warm.load"
@@ -250,6 +274,24 @@ leg_presignd() {
     echo "rss_kb=$presignd_rss_kb" >>"$work/presignd_cold.load"
     stop_tree "$server_pid"
     server_pid=""
+}
+
+# perf samples presignd over the measured part of the warm run (the
+# warm-up is skipped by starting after it); the profile is printed at the
+# end. Costs some throughput while it runs.
+perf_start() {
+    command -v perf >/dev/null || die "BENCH_PERF=1 needs perf (linux-perf)"
+    (sleep "$warmup"; exec perf record -q -F 999 -g -p "$1" \
+        -o "$work/perf.data" -- sleep "$duration") >"$work/perf.log" 2>&1 &
+    perf_pid=$!
+}
+
+perf_stop() {
+    wait "$perf_pid" || true
+    perf_pid=""
+    perf report -i "$work/perf.data" --stdio --no-children --sort symbol \
+        -g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' |
+        head -n 25 >"$work/perf.txt" || true
 }
 
 metrics() { curl -s --max-time 5 "http://127.0.0.1:$1/metrics" || true; }
@@ -265,6 +307,7 @@ leg_nginx() {
         -e "s|@WORKERS@|$workers|g" -e "s|@USER@|$user_line|g" \
         -e "s|@LOCATION@|${location//&/\\&}|g" \
         "$here/nginx.conf.in" >"$work/nginx.conf"
+    nginx_headers >"$work/nginx-headers.conf"
     log "starting nginx on 127.0.0.1:$port ($workers workers)"
     nginx -p "$work" -e "$work/nginx-error.log" -c "$work/nginx.conf" \
         >"$work/nginx.log" 2>&1 &
@@ -350,6 +393,14 @@ report() {
         echo "note: the cold run outlived the $users sessions ($cold_wraps wraps): some of its requests were cache hits"
     fi
     cache_summary
+    if [ -s "$work/warnings" ]; then
+        sed 's/^/WARNING: /' "$work/warnings"
+    fi
+    if [ -s "$work/perf.txt" ]; then
+        echo
+        echo "presignd's hottest functions in the warm run (perf, self time):"
+        cat "$work/perf.txt"
+    fi
 
     p=$(field presignd_warm rps)
     n=$(field nginx rps)
