@@ -201,14 +201,53 @@ run_wrk() {
         wrk_pid=$!
         wait "$wrk_pid"
     fi
-    log "$name: wrk -t$threads -c$conns -d${duration}s ($mode), load $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "loadavg=$(cut -d' ' -f1 /proc/loadavg)" >"$work/$name.load"
+    log "$name: wrk -t$threads -c$conns -d${duration}s ($mode)"
+    cpu_sample >"$work/cpu.before"
     wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$script" \
         "$url" "${args[@]}" >"$work/$name.wrk" 2>&1 &
     wrk_pid=$!
     wait "$wrk_pid" || { cat "$work/$name.wrk" >&2; die "wrk failed"; }
     wrk_pid=""
+    cpu_sample >"$work/cpu.after"
+    cat "$work/cpu.before" "$work/cpu.after" | tr '\n' ' ' | awk '{
+        all = $5 - $1; busy = $6 - $2; ours = ($7 - $3) + ($8 - $4)
+        other = busy - ours; if (other < 0) other = 0
+        printf "other_cpu=%.0f\n", (all > 0 ? 100 * other / all : 0) }' \
+        >"$work/$name.load"
     grep -q '^BENCH ' "$work/$name.wrk" || { cat "$work/$name.wrk" >&2; die "no wrk summary"; }
+}
+
+# "all busy ours children" in clock ticks: the machine's total and busy
+# CPU time (/proc/stat), the time of the server under test and of Postgres
+# with their children, and the CPU this shell's finished children used
+# (wrk, once waited for). The difference over a run shows how much CPU
+# other work on the machine took meanwhile ("other CPU" in the report).
+cpu_sample() {
+    local hz ours=0 p pg_pid=""
+    hz=$(getconf CLK_TCK)
+    [ -f "$work/pg/data/postmaster.pid" ] && pg_pid=$(head -n1 "$work/pg/data/postmaster.pid")
+    for p in $(tree_pids "$server_pid") $(tree_pids "$pg_pid"); do
+        ours=$((ours + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' \
+            /proc/"$p"/stat 2>/dev/null || echo 0)))
+    done
+    awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9,
+                         $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat | tr '\n' ' '
+    echo -n "$ours "
+    # `times` in this shell (not in a pipe or $(...), whose subshell would
+    # start its children's counters at zero); second line: children's time
+    times >"$work/times"
+    awk -v hz="$hz" 'NR == 2 {
+        split($1, u, /[ms]/); split($2, s, /[ms]/)
+        printf "%d\n", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * hz }' "$work/times"
+}
+
+# A process and its descendants.
+tree_pids() {
+    local p=$1 c
+    [ -n "$p" ] && [ -d /proc/"$p" ] || return 0
+    echo "$p"
+    # shellcheck disable=SC2013 # the file is a list of words (PIDs)
+    for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree_pids "$c"; done
 }
 
 # The first response must be a 302 to the object store (or, for nginx, to
@@ -355,9 +394,10 @@ row() {
     awk -v l="$label" -v r="$(field "$name" rps)" -v a="$(field "$name" p50_us)" \
         -v b="$(field "$name" p99_us)" -v bad="$(field "$name" bad_status)" \
         -v se="$(field "$name" socket_errors)" -v rss="$(field "$name" rss_kb)" \
-        -v la="$(field "$name" loadavg)" 'BEGIN {
+        -v la="$(field "$name" other_cpu)" 'BEGIN {
         printf "%-34s %10.0f %8.2f %8.2f %6d %5d %8s %6s\n", l, r, a / 1000,
-            b / 1000, bad, se, (rss == "" ? "-" : sprintf("%.1f", rss / 1024)), la }'
+            b / 1000, bad, se, (rss == "" ? "-" : sprintf("%.1f", rss / 1024)),
+            la "%" }'
 }
 
 # target LABEL VALUE OP LIMIT UNIT
@@ -378,12 +418,12 @@ report() {
     [ -f "$work/location.len" ] && echo "redirect: Location of $(cat "$work/location.len") bytes (nginx returns presignd's URL verbatim)"
     echo
     printf "%-34s %10s %8s %8s %6s %5s %8s %6s\n" server "req/s" "p50 ms" \
-        "p99 ms" "non3xx" "sockE" "RSS MB" "load1"
+        "p99 ms" "non3xx" "sockE" "RSS MB" "other"
     row presignd_warm "presignd (warm cache)"
     row presignd_cold "presignd (cold cache)"
     row nginx "nginx return 302 (ceiling)"
     row fastapi "FastAPI+uvicorn+boto3+psycopg2"
-    echo "(RSS = peak VmHWM so far, summed over the server's processes; load1 = 1-min load average before the run)"
+    echo "(RSS = peak VmHWM so far, summed over the server's processes; other = CPU other work on the machine took during the run, % of all cores)"
     [ -n "$presignd_start_kb" ] && awk -v a="$presignd_start_kb" 'BEGIN {
         printf "presignd RSS right after start: %.1f MB\n", a / 1024 }'
     [ -n "$presignd_rss_kb" ] && echo "cold run: each request a new session and subject (all $users users are valid; caches keep up to their limit)"
