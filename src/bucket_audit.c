@@ -20,6 +20,10 @@ static void check_set(struct bucket_check *c, enum bucket_state state,
 {
     c->state = state;
     snprintf(c->detail, sizeof(c->detail), "%s", detail ? detail : "");
+    /* one line per finding: libpq's messages span several */
+    for (char *p = c->detail; *p != '\0'; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
 }
 
 /* Records the outcome of one read: unsupported is not a failure. */

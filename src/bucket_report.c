@@ -24,7 +24,8 @@ static const char *check_problem(const struct bucket_check *c, char *buf,
     case BUCKET_CHECKED:
         return NULL;
     case BUCKET_UNSUPPORTED:
-        return "not supported by this store";
+        snprintf(buf, n, "not supported by this store");
+        return buf;
     case BUCKET_SKIPPED:
         snprintf(buf, n, "skipped: %s", c->detail);
         return buf;
