@@ -9,6 +9,7 @@
 #include "presignd/db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static enum pd_code open_s3(struct bucket_session *s, struct pd_err *err)
@@ -27,6 +28,27 @@ static enum pd_code open_s3(struct bucket_session *s, struct pd_err *err)
     return rc;
 }
 
+/* Adds each entry of a comma-separated environment variable. */
+static enum pd_code add_env_list(struct s3url_config *c, const char *name,
+                                 bool cdn, struct pd_err *err)
+{
+    const char *v = getenv(name);
+    char *copy, *item, *save = NULL;
+    enum pd_code rc = PD_OK;
+
+    if (v == NULL || v[0] == '\0')
+        return PD_OK;
+    copy = strdup(v);
+    if (copy == NULL)
+        return pd_fail(err, PD_ENOMEM, "out of memory");
+    for (item = strtok_r(copy, ",", &save); item != NULL && rc == PD_OK;
+         item = strtok_r(NULL, ",", &save))
+        rc = cdn ? s3url_config_add_cdn(c, item, err)
+                 : s3url_config_add_endpoint(c, item, err);
+    free(copy);
+    return rc;
+}
+
 static enum pd_code open_legacy(struct bucket_session *s,
                                 const struct bucket_session_options *o,
                                 struct pd_err *err)
@@ -42,6 +64,11 @@ static enum pd_code open_legacy(struct bucket_session *s,
         rc = s3url_config_add_endpoint(&s->legacy, o->legacy_endpoints[i], err);
     for (size_t i = 0; rc == PD_OK && i < o->legacy_cdn_count; i++)
         rc = s3url_config_add_cdn(&s->legacy, o->legacy_cdns[i], err);
+    /* the same variables `presignd backfill` reads */
+    if (rc == PD_OK)
+        rc = add_env_list(&s->legacy, "PRESIGND_S3_ENDPOINTS", false, err);
+    if (rc == PD_OK)
+        rc = add_env_list(&s->legacy, "PRESIGND_CDNS", true, err);
     return rc;
 }
 

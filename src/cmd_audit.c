@@ -18,8 +18,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: presignd audit --bucket B [--sample N] [--json]\n"
-            "                      [--legacy-endpoint URL[@REGION]]...\n"
-            "                      [--legacy-cdn HOST=BUCKET[/PREFIX]]...\n"
+            "                      [--s3-endpoint URL[@REGION]]...\n"
+            "                      [--cdn HOST=BUCKET[/PREFIX]]...\n"
             "\n"
             "Reports whether bucket B is private and whether anything still "
             "needs it public:\n"

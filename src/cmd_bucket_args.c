@@ -20,8 +20,8 @@ static const struct option long_opts[] = {
     {"force", no_argument, NULL, 'f'},
     {"rollback", required_argument, NULL, 'r'},
     {"rollback-dir", required_argument, NULL, OPT_ROLLBACK_DIR},
-    {"legacy-endpoint", required_argument, NULL, OPT_LEGACY_ENDPOINT},
-    {"legacy-cdn", required_argument, NULL, OPT_LEGACY_CDN},
+    {"s3-endpoint", required_argument, NULL, OPT_LEGACY_ENDPOINT},
+    {"cdn", required_argument, NULL, OPT_LEGACY_CDN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -48,7 +48,7 @@ static int add_legacy(const char *cmd, const char **list, size_t *n,
                       const char *v)
 {
     if (*n == BUCKET_MAX_LEGACY)
-        return bad(cmd, "too many --legacy-* options", NULL);
+        return bad(cmd, "too many --s3-endpoint or --cdn options", NULL);
     list[(*n)++] = v;
     return -1;
 }

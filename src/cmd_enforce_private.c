@@ -19,7 +19,7 @@ static void usage(FILE *out)
             "usage: presignd enforce-private --bucket B [--dry-run] [--force] "
             "[--sample N]\n"
             "                                [--rollback-dir DIR] "
-            "[--legacy-endpoint URL]...\n"
+            "[--s3-endpoint URL]...\n"
             "                                [--legacy-cdn "
             "HOST=BUCKET[/PREFIX]]...\n"
             "       presignd enforce-private --rollback FILE [--bucket B]\n"

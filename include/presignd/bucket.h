@@ -167,7 +167,9 @@ struct bucket_session_options {
     unsigned sample;
     bool need_db; /* false: no database connection is made */
     /* Extra legacy URL forms, as s3url_config_add_endpoint / _add_cdn take
-     * them. The S3 endpoint itself is always added when it is custom. */
+     * them (--s3-endpoint, --cdn), added to PRESIGND_S3_ENDPOINTS and
+     * PRESIGND_CDNS (comma-separated, as for `presignd backfill`). The S3
+     * endpoint itself is always added when it is custom. */
     const char *legacy_endpoints[BUCKET_MAX_LEGACY];
     size_t legacy_endpoint_count;
     const char *legacy_cdns[BUCKET_MAX_LEGACY];
