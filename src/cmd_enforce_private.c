@@ -20,7 +20,7 @@ static void usage(FILE *out)
             "[--sample N]\n"
             "                                [--rollback-dir DIR] "
             "[--s3-endpoint URL]...\n"
-            "                                [--legacy-cdn "
+            "                                [--cdn "
             "HOST=BUCKET[/PREFIX]]...\n"
             "       presignd enforce-private --rollback FILE [--bucket B]\n"
             "\n"
