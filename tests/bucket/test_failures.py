@@ -45,10 +45,9 @@ def test_wrong_secret_is_named_and_changes_nothing(public_bucket, command,
                                                    tmp_path):
     s3, bucket, dsn = public_bucket
     env = s3util.presignd_env(dsn, AWS_SECRET_ACCESS_KEY="not-the-secret")
-    args = [command, "--bucket", bucket, "--force"][:3 if command == "audit"
-                                                    else 4]
-    if command != "audit":
-        args += ["--rollback-dir", str(tmp_path)]
+    args = [command, "--bucket", bucket]
+    if command == "enforce-private":
+        args += ["--force", "--rollback-dir", str(tmp_path)]
     r = harness.run(args, env=env)
     assert r.returncode == 5
     assert ("S3 GetBucketAcl on bucket '%s': HTTP 403 SignatureDoesNotMatch"
