@@ -53,6 +53,14 @@ static void print_usage(FILE *out)
         "2 usage or configuration error.\n");
 }
 
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
 /* Matches "--name VALUE" and "--name=VALUE"; advances *i past the value. */
 static const char *option_value(int argc, char **argv, int *i, const char *name,
                                 bool *missing)
@@ -93,10 +101,7 @@ static int parse_args(int argc, char **argv, struct s3url_config *c,
         const char *a = argv[i];
         enum pd_code rc = PD_OK;
 
-        if (!only_args && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-            print_usage(stdout);
-            return PD_EXIT_OK;
-        } else if (!only_args && strcmp(a, "--") == 0) {
+        if (!only_args && strcmp(a, "--") == 0) {
             only_args = true;
         } else if (!only_args &&
                    (v = option_value(argc, argv, &i, "--s3-endpoint",
@@ -178,6 +183,12 @@ int cmd_parse_url(int argc, char **argv)
     enum pd_code rc;
 
     s3url_config_init(&c);
+    /* Help first, so a broken environment cannot hide it. */
+    if (wants_help(argc, argv)) {
+        print_usage(stdout);
+        status = PD_EXIT_OK;
+        goto done;
+    }
     if (s3url_config_from_env(&c, &err) != PD_OK) {
         fprintf(stderr, "presignd parse-url: %s\n", err.msg);
         status = PD_EXIT_USAGE;

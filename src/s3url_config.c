@@ -180,6 +180,11 @@ static enum pd_code check_endpoint_bits(const char *url,
         return pd_fail(err, PD_ECONFIG,
                        "endpoint '%s' must have no path, query or fragment",
                        url);
+    /* Hosts are compared byte for byte and printed in JSON: ASCII only. */
+    for (const char *h = b->host; *h != '\0'; h++)
+        if (*h <= 0x20 || *h >= 0x7f)
+            return pd_fail(err, PD_ECONFIG,
+                           "endpoint host must be ASCII (use punycode)");
     return PD_OK;
 }
 

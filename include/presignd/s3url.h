@@ -175,7 +175,8 @@ struct s3url_result {
 /*
  * Parses url into *out (fully overwritten). c may be NULL (AWS hosts only).
  * Returns PD_OK when a reference was found; PD_EINVAL with out->reason and
- * out->detail saying why when the URL is not one; PD_ENOMEM (reason
+ * out->detail saying why when the URL is not one (then only reason, detail
+ * and external_host are meaningful); PD_ENOMEM (reason
  * S3URL_SYNTAX, detail "out of memory") when memory ran out, which says
  * nothing about the URL. Details hold printable ASCII only (other bytes as
  * \xNN) and never the query string. Pure and thread-safe: c is only read.

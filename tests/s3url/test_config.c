@@ -68,6 +68,9 @@ static void bad_endpoint_specs_are_refused(void **state)
          "'bad region' is not a region name (1-63 of A-Z a-z 0-9 - _)"},
         {"http://files.local@", PD_ECONFIG,
          "'' is not a region name (1-63 of A-Z a-z 0-9 - _)"},
+        {"http://b\xc3\xbc"
+         "cket.local",
+         PD_ECONFIG, "endpoint host must be ASCII (use punycode)"},
         {"files.local:9000", PD_ECONFIG,
          "endpoint 'files.local:9000' is not an http:// or https:// URL"},
     };

@@ -135,6 +135,11 @@ def test_help_documents_flags_and_environment():
         assert word in out
 
 
+def test_help_wins_over_a_broken_environment():
+    code, out, _ = run("https://a/b", "--help", env_extra={"PRESIGND_CDNS": "x"})
+    assert code == 0 and "usage: presignd parse-url" in out
+
+
 def test_help_through_the_main_dispatcher():
     p = subprocess.run([BIN, "help", "parse-url"], capture_output=True)
     assert p.returncode == 0 and b"PRESIGND_CDNS" in p.stdout
