@@ -448,8 +448,11 @@ enum pd_code bucket_audit_run(const struct bucket_ctx *ctx,
     rc = sigv4_bucket_validate(ctx->bucket, err);
     if (rc == PD_OK)
         rc = read_bucket_acl(ctx, out, err);
-    if (rc != PD_OK)
+    if (rc != PD_OK) {
+        bucket_audit_release(out);
+        snprintf(out->bucket, sizeof(out->bucket), "%s", ctx->bucket);
         return rc;
+    }
     read_settings(ctx, out);
     read_db(ctx, out);
     probe_object(ctx, NULL, &out->listing, NULL);
