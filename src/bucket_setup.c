@@ -12,19 +12,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * PRESIGND_S3_RESOLVE: comma-separated "HOST:PORT:ADDRESS" pins (curl's
+ * --resolve form), so a named endpoint is reached without a DNS lookup.
+ * *pins keeps the split copy the config's entries point into.
+ */
+static enum pd_code read_pins(struct s3api_config *cfg, char **pins,
+                              struct pd_err *err)
+{
+    const char *v = getenv("PRESIGND_S3_RESOLVE");
+    char *item, *save = NULL;
+
+    if (v == NULL || v[0] == '\0')
+        return PD_OK;
+    *pins = strdup(v);
+    if (*pins == NULL)
+        return pd_fail(err, PD_ENOMEM, "out of memory");
+    for (item = strtok_r(*pins, ",", &save); item != NULL;
+         item = strtok_r(NULL, ",", &save)) {
+        if (cfg->resolve_count == S3API_MAX_RESOLVE)
+            return pd_fail(err, PD_ECONFIG,
+                           "PRESIGND_S3_RESOLVE: more than %d pins",
+                           S3API_MAX_RESOLVE);
+        cfg->resolve[cfg->resolve_count++] = item;
+    }
+    return PD_OK;
+}
+
 static enum pd_code open_s3(struct bucket_session *s, struct pd_err *err)
 {
     struct sigv4_credentials creds;
     struct s3api_config cfg;
     enum pd_code rc;
 
+    char *pins = NULL;
+
     memset(&creds, 0, sizeof(creds));
+    s3api_config_init(&cfg);
     rc = awsenv_credentials(&creds, err);
-    if (rc == PD_OK) {
-        s3api_config_init(&cfg);
+    if (rc == PD_OK)
+        rc = read_pins(&cfg, &pins, err);
+    if (rc == PD_OK)
         rc = s3api_client_new(&s->s3, &cfg, &creds, err);
-    }
     sigv4_credentials_wipe(&creds);
+    free(pins);
     return rc;
 }
 

@@ -49,6 +49,7 @@ static void usage(FILE *out)
             "--dry-run prints the exact changes and makes none. --rollback "
             "FILE restores\n"
             "the settings saved in FILE.\n"
+            "Settings as for `presignd audit` (see its --help).\n"
             "\n"
             "exit status:\n"
             "  0  private and verified (or already private; or dry run "

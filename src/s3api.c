@@ -45,8 +45,11 @@ static enum pd_code client_endpoint(struct s3api_client *c,
         rc = sigv4_endpoint_parse(&c->endpoint, url, err);
     else
         rc = sigv4_endpoint_aws(&c->endpoint, c->region, false, err);
-    if (rc != PD_OK)
-        return pd_fail(err, PD_ECONFIG, "S3 endpoint: %s", err ? err->msg : "");
+    if (rc != PD_OK) {
+        char why[PD_ERR_MSG_MAX];
+        snprintf(why, sizeof(why), "%s", err ? err->msg : "");
+        return pd_fail(err, PD_ECONFIG, "S3 endpoint: %s", why);
+    }
     snprintf(c->endpoint_url, sizeof(c->endpoint_url), "%s://%s",
              c->endpoint.https ? "https" : "http", c->endpoint.host);
     if (c->endpoint.port != 0) {
@@ -90,7 +93,9 @@ enum pd_code s3api_client_new(struct s3api_client **out,
     if (c == NULL)
         return pd_fail(err, PD_ENOMEM, "out of memory");
     c->cfg = *cfg;
-    c->cfg.resolve_count = 0; /* the strings are borrowed; pins copied */
+    /* the pin strings are borrowed: curl's list keeps copies */
+    memset(c->cfg.resolve, 0, sizeof(c->cfg.resolve));
+    c->cfg.resolve_count = 0;
     rc = client_endpoint(c, cfg, err);
     if (rc == PD_OK)
         rc = client_pins(c, cfg, err);

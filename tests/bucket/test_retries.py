@@ -77,7 +77,7 @@ def store():
     server.server_close()
 
 
-def audit(endpoint):
+def audit(endpoint, **extra):
     env = {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
@@ -86,6 +86,7 @@ def audit(endpoint):
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
         "DATABASE_URL": "host=/nonexistent-presignd-test dbname=x",
     }
+    env.update(extra)
     return harness.run(["audit", "--bucket", "retry-bucket"], env=env)
 
 
@@ -141,3 +142,16 @@ def test_persistent_5xx_gives_up_after_the_attempt_limit(store):
     assert r.returncode == 5
     assert ("could not check the bucket ACL: S3 GetBucketAcl on bucket "
             "'retry-bucket': HTTP 500 InternalError" in r.stdout)
+
+
+def test_named_endpoint_is_reached_through_a_pin(store):
+    """PRESIGND_S3_RESOLVE pins a name to 127.0.0.1, so no DNS lookup is
+    made; the signed Host header keeps the name."""
+    Store.acl_answers = [(200, PRIVATE_ACL)]
+    port = store.rsplit(":", 1)[1]
+    env = {"AWS_ENDPOINT_URL": "http://s3.pinned.test:%s" % port,
+           "PRESIGND_S3_RESOLVE": "s3.pinned.test:%s:127.0.0.1" % port}
+    r = audit(store, **env)
+    assert "bucket retry-bucket at http://s3.pinned.test:%s" % port in r.stdout
+    assert "Bucket ACL               no public grant" in r.stdout
+    assert acl_requests()[0]["Host"] == "s3.pinned.test:%s" % port
