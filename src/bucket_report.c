@@ -95,7 +95,7 @@ static void ownership_text(const struct bucket_audit *a, char *buf, size_t n)
     if (check_problem(&a->ownership_check, buf, n) != NULL)
         return;
     if (!a->ownership_present)
-        snprintf(buf, n, "no ownership controls (ACLs on)");
+        snprintf(buf, n, "none set (ACLs on)");
     else
         snprintf(buf, n, "%s%s", a->ownership,
                  strcmp(a->ownership, "BucketOwnerEnforced") == 0
@@ -414,7 +414,7 @@ enum pd_code bucket_report_compare(const struct bucket_audit *b,
          i++) {
         cell(b, i, before, sizeof(before));
         cell(a, i, after, sizeof(after));
-        rc = pd_buf_printf(out, "%-26s %-30.30s %s\n", rows[i], before, after);
+        rc = pd_buf_printf(out, "%-26s %-34.34s %s\n", rows[i], before, after);
     }
     return rc;
 }

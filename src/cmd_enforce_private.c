@@ -128,9 +128,13 @@ static int verify(struct bucket_session *s, const struct bucket_audit *before)
         print_buf(stderr, &why);
         status = PD_EXIT_UNVERIFIED;
     } else {
-        printf("verified: anonymous GETs denied (%zu of %zu keys and the "
-               "listing), presigned GETs work\n",
-               after.object_count, after.object_count);
+        if (after.object_count == 0)
+            printf("verified: anonymous listing denied (no sampled keys to "
+                   "probe)\n");
+        else
+            printf("verified: anonymous GETs denied (%zu keys and the "
+                   "listing), presigned GETs work\n",
+                   after.object_count);
     }
     pd_buf_release(&out);
     pd_buf_release(&why);
