@@ -355,8 +355,9 @@ enum pd_code s3api_call_run(struct s3api_client *c,
     struct sink sink = {&c->body, false, false};
     enum pd_code rc = PD_OK;
     CURLcode cc = CURLE_OK;
+    unsigned n;
 
-    for (unsigned n = 1; n <= max; n++) {
+    for (n = 1; n <= max; n++) {
         if (n > 1)
             backoff_sleep(&c->cfg, n - 1);
         memset(&c->reply, 0, sizeof(c->reply));
@@ -371,12 +372,15 @@ enum pd_code s3api_call_run(struct s3api_client *c,
                            : !reply_retryable(&c->reply))
             break;
     }
+    if (n > max)
+        n = max;
     if (sink.overflow)
         return pd_fail(err, PD_ELIMIT, "S3 %s: answer over %d bytes", call->op,
                        S3API_MAX_BODY);
     if (cc != CURLE_OK)
-        return pd_fail(err, PD_EIO, "S3 %s: cannot reach %s: %s (%u attempts)",
-                       call->op, c->endpoint_url, curl_easy_strerror(cc), max);
+        return pd_fail(err, PD_EIO, "S3 %s: cannot reach %s: %s (%u attempt%s)",
+                       call->op, c->endpoint_url, curl_easy_strerror(cc), n,
+                       n == 1 ? "" : "s");
     if (c->reply.status / 100 != 2)
         return fail_reply(c, call, err);
     return PD_OK;

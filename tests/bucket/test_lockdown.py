@@ -128,6 +128,16 @@ def test_3_backfill_then_dry_run_changes_nothing(story):
     assert len(lines) == 5
     assert os.listdir(story.dir) == []
     assert_public(story)
+    # presignd's own probes reach every key (space, plus) while it is public
+    r = presignd(story, "audit", "--bucket", story.bucket, "--sample", "3",
+                 "--json")
+    assert r.returncode == 3
+    objs = json.loads(r.stdout)["sampled_objects"]
+    assert sorted(o["key"] for o in objs) == sorted(KEYS)
+    for o in objs:
+        assert o["anonymous_get"]["status"] == 200
+        assert o["anonymous_get"]["as_expected"] is False
+        assert o["presigned_get"]["status"] == 200
 
 
 def test_4_enforce_locks_and_proves_it(story):
