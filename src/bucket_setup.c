@@ -1,7 +1,7 @@
 /*
  * bucket_setup.c - the S3 client, database connection, queries and legacy
  * URL rules an audit or enforcement needs, built from the environment (see
- * bucket_session_open in bucket.h).
+ * bucket_session_init in bucket.h).
  */
 #include "presignd/bucket.h"
 
@@ -113,7 +113,7 @@ static void open_db(struct bucket_session *s)
     }
 }
 
-enum pd_code bucket_session_open(struct bucket_session *s,
+enum pd_code bucket_session_init(struct bucket_session *s,
                                  const struct bucket_session_options *o,
                                  struct pd_err *err)
 {
@@ -127,7 +127,7 @@ enum pd_code bucket_session_open(struct bucket_session *s,
     if (rc == PD_OK)
         rc = hostsql_load(&s->queries, NULL, err);
     if (rc != PD_OK) {
-        bucket_session_close(s);
+        bucket_session_release(s);
         return rc;
     }
     if (o->need_db)
@@ -144,7 +144,7 @@ enum pd_code bucket_session_open(struct bucket_session *s,
     return PD_OK;
 }
 
-void bucket_session_close(struct bucket_session *s)
+void bucket_session_release(struct bucket_session *s)
 {
     s3api_client_free(s->s3);
     if (s->db != NULL)

@@ -91,7 +91,7 @@ int cmd_audit(int argc, char **argv)
         return PD_EXIT_UNCHECKED;
     if (bucket_audit_run(&s.ctx, &a, &err) != PD_OK) {
         fprintf(stderr, "presignd: audit: %s\n", err.msg);
-        bucket_session_close(&s);
+        bucket_session_release(&s);
         return PD_EXIT_UNCHECKED;
     }
     pd_buf_init(&out, 16 * 1024 * 1024);
@@ -105,6 +105,6 @@ int cmd_audit(int argc, char **argv)
     }
     pd_buf_release(&out);
     bucket_audit_release(&a);
-    bucket_session_close(&s);
+    bucket_session_release(&s);
     return status;
 }

@@ -124,7 +124,7 @@ int cmd_bucket_open(const struct cmd_bucket_args *args, bool need_db,
     struct pd_err err;
 
     o.need_db = need_db;
-    if (bucket_session_open(s, &o, &err) != PD_OK) {
+    if (bucket_session_init(s, &o, &err) != PD_OK) {
         fprintf(stderr, "presignd: %s\n", err.msg);
         return PD_EXIT_UNCHECKED;
     }

@@ -96,7 +96,7 @@ static int rollback(const struct cmd_bucket_args *args)
         fprintf(stderr, "presignd: enforce-private: rollback stopped: %s\n",
                 err.msg);
     pd_buf_release(&log);
-    bucket_session_close(&s);
+    bucket_session_release(&s);
     return status;
 }
 
@@ -261,11 +261,11 @@ int cmd_enforce_private(int argc, char **argv)
     if (bucket_audit_run(&s.ctx, &a, &err) != PD_OK) {
         fprintf(stderr, "presignd: enforce-private: %s; nothing changed\n",
                 err.msg);
-        bucket_session_close(&s);
+        bucket_session_release(&s);
         return PD_EXIT_UNCHECKED;
     }
     status = enforce(&args, &s, &a);
     bucket_audit_release(&a);
-    bucket_session_close(&s);
+    bucket_session_release(&s);
     return status;
 }

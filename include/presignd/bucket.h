@@ -193,9 +193,9 @@ struct bucket_session {
  * can report it as a failed check. S3 settings errors are PD_ECONFIG.
  */
 PD_MUST_CHECK enum pd_code
-bucket_session_open(struct bucket_session *s,
+bucket_session_init(struct bucket_session *s,
                     const struct bucket_session_options *o, struct pd_err *err);
-void bucket_session_close(struct bucket_session *s);
+void bucket_session_release(struct bucket_session *s);
 
 /* --- enforce-private ---------------------------------------------------- */
 
