@@ -35,8 +35,10 @@ def error(code, message=""):
 
 
 class Store(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so reuse can be seen
     acl_answers = []  # (status, body) per ACL request; the last one repeats
     log = []
+    ports = []
 
     def log_message(self, *args):
         pass
@@ -51,6 +53,7 @@ class Store(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         Store.log.append((self.path, dict(self.headers)))
+        Store.ports.append(self.client_address[1])
         query = self.path.partition("?")[2].split("=")[0]
         if query == "acl":
             n = sum(1 for p, _ in Store.log if p.endswith("?acl="))
@@ -69,6 +72,7 @@ class Store(http.server.BaseHTTPRequestHandler):
 @pytest.fixture()
 def store():
     Store.log = []
+    Store.ports = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Store)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -110,6 +114,8 @@ def test_slowdown_and_503_are_retried_then_succeed(store):
                                              "AKIDEXAMPLE/")
         assert h["x-amz-content-sha256"] == (
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    # one connection for the whole audit: the client's curl handle keeps it
+    assert len(Store.log) == 8 and len(set(Store.ports)) == 1
     listing = [h for p, h in Store.log if p == "/retry-bucket/"]
     assert listing and "Authorization" not in listing[0]
 
