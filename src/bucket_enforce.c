@@ -69,16 +69,17 @@ static enum pd_code plan_acls(const struct bucket_audit *a,
     return rc;
 }
 
-/* The settings a plan rests on must have been read. */
+/* The settings a plan rests on must have been read (or be unsupported by
+ * the store, which then has nothing of that kind to change). */
 static enum pd_code plan_inputs_ok(const struct bucket_audit *a,
                                    struct pd_err *err)
 {
     if (a->pab_check.state == BUCKET_FAILED)
         return pd_fail(err, PD_EIO, "cannot plan: %s", a->pab_check.detail);
-    if (a->policy_check.state != BUCKET_CHECKED)
+    if (a->policy_check.state == BUCKET_FAILED)
         return pd_fail(err, PD_EIO, "cannot plan: bucket policy: %s",
                        a->policy_check.detail);
-    if (a->acl_check.state != BUCKET_CHECKED)
+    if (a->acl_check.state == BUCKET_FAILED)
         return pd_fail(err, PD_EIO, "cannot plan: bucket ACL: %s",
                        a->acl_check.detail);
     if (a->ownership_check.state == BUCKET_FAILED)
@@ -270,12 +271,12 @@ static bool verify_settings(const struct bucket_audit *a, struct pd_buf *why)
 
     if (a->pab_check.state == BUCKET_CHECKED && !pab_all_on(&a->pab))
         fail_line(&ok, why, "Block Public Access flags are not all on");
-    if (a->policy_check.state != BUCKET_CHECKED)
+    if (a->policy_check.state == BUCKET_FAILED)
         fail_line(&ok, why, "bucket policy unreadable: %s",
                   a->policy_check.detail);
     if (a->public_statement_count > 0)
         fail_line(&ok, why, "the bucket policy is still public");
-    if (a->acl_check.state != BUCKET_CHECKED)
+    if (a->acl_check.state == BUCKET_FAILED)
         fail_line(&ok, why, "bucket ACL unreadable: %s", a->acl_check.detail);
     if (a->acl_public_grants > 0)
         fail_line(&ok, why, "the bucket ACL still has public grants");

@@ -5,8 +5,9 @@
  *
  * The file is JSON: {"presignd_rollback": 1, "bucket", "endpoint",
  * "saved_at", "public_access_block": null | {present, four flags},
- * "policy": null | "<policy JSON text>", "ownership": absent | {present,
- * value}, "acls": [{"key": null | "<key>", "owner_id", ..., "grants": [...]}]}.
+ * "policy": absent | null | "<policy JSON text>", "ownership": absent |
+ * {present, value}, "acls": [{"key": null | "<key>", "owner_id", ...,
+ * "grants": [...]}]}.
  * Only what was read is saved; only what is saved is restored.
  */
 #include "presignd/bucket.h"
@@ -61,16 +62,19 @@ static json_t *rollback_json(const struct bucket_audit *a,
 
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    root = json_pack("{s:i,s:s,s:s,s:s,s:o,s:s?}", "presignd_rollback",
+    root = json_pack("{s:i,s:s,s:s,s:s,s:o}", "presignd_rollback",
                      ROLLBACK_VERSION, "bucket", a->bucket, "endpoint",
                      a->endpoint, "saved_at", stamp, "public_access_block",
-                     pab_to_json(a), "policy",
-                     a->policy_present ? a->policy : NULL);
+                     pab_to_json(a));
     if (root == NULL || acls == NULL) {
         json_decref(root);
         json_decref(acls);
         return NULL;
     }
+    if (a->policy_check.state == BUCKET_CHECKED)
+        json_object_set_new(root, "policy",
+                            a->policy_present ? json_string(a->policy)
+                                              : json_null());
     if (a->ownership_check.state == BUCKET_CHECKED)
         json_object_set_new(root, "ownership",
                             json_pack("{s:b,s:s}", "present",

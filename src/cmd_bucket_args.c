@@ -112,6 +112,8 @@ int cmd_bucket_parse(int argc, char **argv, bool enforce,
     }
     if (optind < argc)
         return bad(argv[0], "unexpected argument", argv[optind]);
+    if (args->rollback != NULL && (args->dry_run || args->force))
+        return bad(argv[0], "--rollback takes no --dry-run or --force", NULL);
     if (args->opts.bucket == NULL && args->rollback == NULL)
         return bad(argv[0], "--bucket is required", NULL);
     return -1;
