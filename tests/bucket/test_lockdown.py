@@ -2,7 +2,7 @@
 
 a bucket public by ACL and by policy -> `audit` says public (exit 3) ->
 `enforce-private` refuses while rows have only legacy URLs (exit 4, nothing
-changed) -> after the backfill, --dry-run lists the exact changes and makes
+changed) -> after `presignd backfill`, --dry-run lists the exact changes and makes
 none -> `enforce-private` saves a rollback file and locks the bucket:
 anonymous GETs denied, presigned GETs 200 (real requests) -> `audit` exits
 0 -> a second run changes nothing -> `--rollback` restores the public state
@@ -57,7 +57,7 @@ def story(tmp_path_factory):
                                 signature))
     conn.close()
     st.rows = [(1, "avatar", KEYS[0]), (2, "avatar", KEYS[1]),
-               (2, "signature", KEYS[2])]
+               (2, "signature", KEYS[2])]  # what the backfill must write
     yield st
     harness.drop_database(st.dsn)
 
@@ -109,8 +109,14 @@ def test_2_enforce_refuses_before_backfill(story):
 
 
 def test_3_backfill_then_dry_run_changes_nothing(story):
-    story.backfill_by = s3util.backfill(story.dsn, story.bucket, story.rows)
-    print("backfill done by", story.backfill_by)
+    s3util.backfill(story.dsn, story.bucket, len(story.rows))
+    conn = psycopg2.connect(story.dsn)
+    with conn.cursor() as cur:
+        cur.execute("SELECT subject_id, kind, bucket, object_key FROM "
+                    "presignd.object_refs")
+        assert sorted(cur.fetchall()) == sorted(
+            (str(u), k, story.bucket, key) for u, k, key in story.rows)
+    conn.close()
     r = presignd(story, "enforce-private", "--bucket", story.bucket,
                  "--dry-run", "--sample", "3", "--rollback-dir", story.dir)
     assert r.returncode == 0, r.stdout + r.stderr
