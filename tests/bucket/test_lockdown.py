@@ -1,9 +1,10 @@
 """The lock-down story against real radosgw and Postgres, in order:
 
 a bucket public by ACL and by policy -> `audit` says public (exit 3) ->
-`enforce-private` refuses while rows have only legacy URLs (exit 4, nothing
-changed) -> after `presignd backfill`, --dry-run lists the exact changes and makes
-none -> `enforce-private` saves a rollback file and locks the bucket:
+`enforce-private` refuses while rows have only legacy URLs (exit 4,
+nothing changed) -> after `presignd backfill`, --dry-run lists the exact
+changes and makes none -> `enforce-private` saves a rollback file and locks
+the bucket:
 anonymous GETs denied, presigned GETs 200 (real requests) -> `audit` exits
 0 -> a second run changes nothing -> `--rollback` restores the public state
 (anonymous GET 200 again).
