@@ -323,7 +323,10 @@ static enum pd_code classify(const struct s3api_reply *r)
     if (strcmp(r->code, "NoSuchBucket") == 0 ||
         strcmp(r->code, "NoSuchKey") == 0 || r->status == 404)
         return PD_ENOTFOUND;
-    if (strcmp(r->code, "NotImplemented") == 0 || r->status == 501)
+    /* Stores answer an operation they lack with 501, or with 405 for a
+     * subresource they do not route. */
+    if (strcmp(r->code, "NotImplemented") == 0 || r->status == 501 ||
+        r->status == 405)
         return PD_EUNSUPPORTED;
     if (r->status == 401 || r->status == 403)
         return PD_EAUTH;

@@ -52,7 +52,7 @@ class Store(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
-        Store.log.append((self.path, dict(self.headers)))
+        Store.log.append((self.path, self.headers))  # case-insensitive
         Store.ports.append(self.client_address[1])
         query = self.path.partition("?")[2].split("=")[0]
         if query == "acl":
