@@ -3,13 +3,23 @@ client (path style, loopback only, explicit credentials so nothing looks
 for instance metadata), plain GETs without any proxy, and a fresh host
 database with presignd's schema (`presignd migrate`), and the backfill
 (`presignd backfill`)."""
+import hashlib
+import http.client
 import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
 
 import botocore.config
 import botocore.session
+import psycopg2
 
 import harness
 
@@ -93,3 +103,75 @@ def backfill(dsn, bucket, expected):
     # 3: done, but some URLs (here: gravatar) are not the store's
     assert r.returncode in (0, 3), r.stdout + r.stderr
     assert json.loads(r.stdout)["converted"] == expected, r.stdout
+
+
+class Gateway:
+    """`presignd serve` on an ephemeral loopback port, for one bucket, with
+    the rgw settings; stopped by its own PID."""
+
+    def __init__(self, dsn, bucket):
+        env = dict(os.environ)
+        env.update(presignd_env(dsn))
+        self.proc = subprocess.Popen(
+            [harness.BIN, "serve", "--listen", "127.0.0.1:0", "--bucket",
+             bucket], env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+        self.port = None
+        self.lines = []
+        deadline = time.time() + 20
+        while self.port is None and time.time() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+        if self.port is None:
+            self.stop()
+            raise RuntimeError("gateway did not start:\n" + "".join(
+                self.lines))
+        # keep draining stderr so the gateway never blocks on a full pipe
+        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
+
+    def redirect(self, path, token):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("GET", path, headers={"Cookie": "session=" + token})
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        return r.status, r.getheader("Location")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def serve_available():
+    r = harness.run(["serve", "--help"])
+    return "not implemented" not in r.stderr
+
+
+def session_for(dsn, user_id):
+    """An organisation, the user's membership and a session: the cookie."""
+    token = secrets.token_urlsafe(32)
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO organisations (name) VALUES ('org') "
+                    "RETURNING id")
+        org = cur.fetchone()[0]
+        cur.execute("INSERT INTO memberships VALUES (%s, %s, 'member', true)",
+                    (org, user_id))
+        cur.execute("INSERT INTO sessions (token_sha256, user_id, "
+                    "organisation_id, expires_at) VALUES (%s, %s, %s, "
+                    "now() + interval '1 hour')",
+                    (psycopg2.Binary(hashlib.sha256(token.encode()).digest()),
+                     user_id, org))
+    conn.close()
+    return token

@@ -5,7 +5,8 @@ a bucket public by ACL and by policy -> `audit` says public (exit 3) ->
 nothing changed) -> after `presignd backfill`, --dry-run lists the exact
 changes and makes none -> `enforce-private` saves a rollback file and locks
 the bucket:
-anonymous GETs denied, presigned GETs 200 (real requests) -> `audit` exits
+anonymous GETs denied, presigned GETs 200 (real requests), and the
+gateway's redirect still leads to the image -> `audit` exits
 0 -> a second run changes nothing -> `--rollback` restores the public state
 (anonymous GET 200 again).
 
@@ -169,6 +170,22 @@ def test_4_enforce_locks_and_proves_it(story):
     assert s3util.anonymous_status(story.bucket) == 403
     pab = story.s3.get_public_access_block(Bucket=story.bucket)
     assert all(pab["PublicAccessBlockConfiguration"].values())
+
+
+def test_4b_gateway_redirect_still_works(story):
+    if not s3util.serve_available():
+        pytest.skip("presignd serve is not in this build yet")
+    token = s3util.session_for(story.dsn, 1)
+    gw = s3util.Gateway(story.dsn, story.bucket)
+    try:
+        status, location = gw.redirect("/v1/me/avatar", token)
+    finally:
+        gw.stop()
+    assert status == 302
+    assert location.startswith("%s/%s/avatars/1.png?" % (
+        harness.rgw_env()["S3_ENDPOINT"], story.bucket))
+    assert s3util.get_status(location) == 200
+    assert s3util.anonymous_status(story.bucket, KEYS[0]) == 403
 
 
 def test_5_audit_exits_0_and_rerun_changes_nothing(story):
