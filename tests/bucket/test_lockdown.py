@@ -207,5 +207,9 @@ def test_6_rollback_restores_public_state(story):
                              % story.rollback)
     assert_public(story)
     assert s3util.anonymous_status(story.bucket, KEYS[0]) == 200
+    grants = story.s3.get_object_acl(Bucket=story.bucket,
+                                     Key=KEYS[0])["Grants"]
+    assert {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/"
+            "AllUsers"} in [g["Grantee"] for g in grants]
     r = presignd(story, "audit", "--bucket", story.bucket)
     assert r.returncode == 3

@@ -58,6 +58,8 @@ class Aws(http.server.BaseHTTPRequestHandler):
 
     def public(self):
         s = Aws.state
+        if s.get("stubborn"):
+            return True  # a store that ignores every setting
         return s["policy"] is not None or ("AllUsers" in s["acl"] and not (
             s["pab"] and "<IgnorePublicAcls>true" in s["pab"]))
 
@@ -154,3 +156,14 @@ def test_enforce_orders_changes_and_rollback_reverses_them(aws, tmp_path):
     assert "AllUsers" in Aws.state["acl"]
     assert re.search(r'"Principal": ?"\*"', Aws.state["policy"])
     assert "left Block Public Access unset, as saved" in r.stdout
+
+
+def test_failed_verification_exits_6_and_keeps_the_rollback(aws, tmp_path):
+    Aws.state["stubborn"] = True
+    r = run(aws, "enforce-private", "--bucket", "own-bucket", "--force",
+            "--rollback-dir", str(tmp_path))
+    assert r.returncode == 6, r.stdout + r.stderr
+    assert ("presignd: enforce-private: verification FAILED:\n"
+            "anonymous listing answered 200\n") in r.stderr
+    assert len(os.listdir(tmp_path)) == 1
+    assert "rollback file: %s" % tmp_path in r.stdout
