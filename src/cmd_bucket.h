@@ -16,6 +16,7 @@
 #define PD_EXIT_UNVERIFIED 6 /* enforce: changed, but not proven private */
 
 struct cmd_bucket_args {
+    const char *cmd; /* "audit" or "enforce-private", for messages */
     bool json, dry_run, force;
     const char *rollback;     /* enforce-private --rollback FILE */
     const char *rollback_dir; /* where new rollback files go */

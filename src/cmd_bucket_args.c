@@ -94,6 +94,7 @@ int cmd_bucket_parse(int argc, char **argv, bool enforce,
     int c, status;
 
     memset(args, 0, sizeof(*args));
+    args->cmd = argv[0];
     args->opts.sample = BUCKET_DEFAULT_SAMPLE;
     args->rollback_dir = ".";
     optind = 1;
@@ -127,7 +128,7 @@ int cmd_bucket_open(const struct cmd_bucket_args *args, bool need_db,
 
     o.need_db = need_db;
     if (bucket_session_init(s, &o, &err) != PD_OK) {
-        fprintf(stderr, "presignd: %s\n", err.msg);
+        fprintf(stderr, "presignd: %s: %s\n", args->cmd, err.msg);
         return PD_EXIT_UNCHECKED;
     }
     return PD_EXIT_OK;
