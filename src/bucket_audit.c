@@ -47,8 +47,13 @@ static void add_reason(struct bucket_audit *a, const char *fmt, ...)
     if (a->reason_count == BUCKET_MAX_REASONS)
         return;
     va_start(ap, fmt);
-    vsnprintf(a->reasons[a->reason_count++], sizeof(a->reasons[0]), fmt, ap);
+    vsnprintf(a->reasons[a->reason_count], sizeof(a->reasons[0]), fmt, ap);
     va_end(ap);
+    /* reasons quote keys and store messages: keep them one printable line */
+    for (char *p = a->reasons[a->reason_count]; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    a->reason_count++;
 }
 
 static size_t count_public_grants(const struct s3api_acl *acl)

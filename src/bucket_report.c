@@ -116,10 +116,20 @@ static void probe_text(const struct bucket_probe *p, bool want_denied,
              ok ? "(ok)" : "(UNEXPECTED)");
 }
 
+/* A key for a terminal: control bytes (a key may hold any) become '?'. */
+static void printable(const char *key, char *buf, size_t n)
+{
+    size_t i = 0;
+
+    for (; key[i] != '\0' && i + 1 < n; i++)
+        buf[i] = (unsigned char)key[i] < 0x20 || key[i] == 0x7f ? '?' : key[i];
+    buf[i] = '\0';
+}
+
 static enum pd_code objects_text(const struct bucket_audit *a,
                                  struct pd_buf *out)
 {
-    char acl[1024], anon[1024], pre[1024];
+    char acl[1024], anon[1024], pre[1024], key[1100];
     enum pd_code rc =
         pd_buf_printf(out, "\n  %-32s %-18s %-24s %s\n", "sampled key", "ACL",
                       "anonymous GET", "presigned GET");
@@ -131,8 +141,9 @@ static enum pd_code objects_text(const struct bucket_audit *a,
                      o->public_grants ? "PUBLIC" : "private");
         probe_text(&o->anonymous, true, anon, sizeof(anon));
         probe_text(&o->presigned, false, pre, sizeof(pre));
-        rc = pd_buf_printf(out, "  %-32s %-18s %-24s %s\n", o->key, acl, anon,
-                           pre);
+        printable(o->key, key, sizeof(key));
+        rc =
+            pd_buf_printf(out, "  %-32s %-18s %-24s %s\n", key, acl, anon, pre);
     }
     if (rc == PD_OK && a->object_count == 0)
         rc = pd_buf_puts(out, "  (no keys of this bucket in "

@@ -68,11 +68,10 @@ static void usage(FILE *out)
             BUCKET_DEFAULT_SAMPLE);
 }
 
-static int print_buf(FILE *f, const struct pd_buf *b)
+static void print_buf(FILE *f, const struct pd_buf *b)
 {
     if (b->len > 0)
         fwrite(b->data, 1, b->len, f);
-    return 0;
 }
 
 static int rollback(const struct cmd_bucket_args *args)
