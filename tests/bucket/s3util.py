@@ -152,11 +152,6 @@ class Gateway:
                 self.proc.wait()
 
 
-def serve_available():
-    r = harness.run(["serve", "--help"])
-    return "not implemented" not in r.stderr
-
-
 def session_for(dsn, user_id):
     """An organisation, the user's membership and a session: the cookie."""
     token = secrets.token_urlsafe(32)
