@@ -256,3 +256,43 @@ GROUP BY k.kind;
 
 -- name: drop_legacy_columns
 ALTER TABLE users DROP COLUMN avatar_url, DROP COLUMN signature_url;
+
+-- ===================================================================
+-- bucket: audit (presignd audit, presignd enforce-private)
+-- ===================================================================
+
+-- name: bucket_sample_keys
+-- Up to $2 distinct object keys of bucket $1 from presignd.object_refs,
+-- picked at random: the objects audit and enforce-private probe.
+-- params: $1 bucket (text), $2 how many (int)
+-- result: object_key (text)
+SELECT object_key
+FROM (SELECT DISTINCT object_key FROM presignd.object_refs
+      WHERE bucket = $1) AS keys
+ORDER BY random()
+LIMIT $2;
+
+-- name: bucket_ref_count
+-- How many references point into bucket $1.
+-- params: $1 bucket (text)
+-- result: n (bigint)
+SELECT count(*) AS n FROM presignd.object_refs WHERE bucket = $1;
+
+-- name: bucket_legacy_candidates
+-- Rows whose only pointer to an image is a legacy URL that mentions bucket
+-- $1 somewhere (a cheap prefilter: presignd parses each URL to decide
+-- whether it really points into the bucket). One row per URL column.
+-- Bucket names hold no '%'; a '_' (legal in old names) only widens it.
+-- params: $1 bucket (text)
+-- result: subject_id (text), kind (text), url (text)
+SELECT u.id::text AS subject_id, 'avatar' AS kind, u.avatar_url AS url
+FROM users u
+WHERE u.avatar_url LIKE '%' || $1 || '%'
+  AND NOT EXISTS (SELECT 1 FROM presignd.object_refs r
+                  WHERE r.subject_id = u.id::text AND r.kind = 'avatar')
+UNION ALL
+SELECT u.id::text, 'signature', u.signature_url
+FROM users u
+WHERE u.signature_url LIKE '%' || $1 || '%'
+  AND NOT EXISTS (SELECT 1 FROM presignd.object_refs r
+                  WHERE r.subject_id = u.id::text AND r.kind = 'signature');
