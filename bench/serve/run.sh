@@ -225,7 +225,9 @@ run_wrk() {
 cpu_sample() {
     local hz ours=0 p pg_pid=""
     hz=$(getconf CLK_TCK)
-    [ -f "$work/pg/data/postmaster.pid" ] && pg_pid=$(head -n1 "$work/pg/data/postmaster.pid")
+    # PG_DATA_DIR comes from the harness's env file (sourced at start)
+    local pidfile=${PG_DATA_DIR:-$work/pg/data}/postmaster.pid
+    [ -f "$pidfile" ] && pg_pid=$(head -n1 "$pidfile")
     for p in $(tree_pids "$server_pid") $(tree_pids "$pg_pid"); do
         ours=$((ours + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' \
             /proc/"$p"/stat 2>/dev/null || echo 0)))
