@@ -15,6 +15,8 @@
 # Settings (environment):
 #   PRESIGND_BIN        the binary [build/gcc/presignd]
 #   BENCH_DURATION      seconds per measured run [10]
+#   BENCH_ROUNDS        presignd-warm / nginx runs, alternated; the report
+#                       gives medians (noise on a shared machine) [3]
 #   BENCH_WARMUP        seconds of warm-up before each measured run [2]
 #   BENCH_CONNECTIONS   wrk connections [64]
 #   BENCH_THREADS       wrk threads [2]
@@ -32,6 +34,7 @@ root=$(cd "$here/../.." && pwd)
 
 PRESIGND_BIN=${PRESIGND_BIN:-$root/build/gcc/presignd}
 duration=${BENCH_DURATION:-10}
+rounds=${BENCH_ROUNDS:-3}
 warmup=${BENCH_WARMUP:-2}
 conns=${BENCH_CONNECTIONS:-64}
 threads=${BENCH_THREADS:-2}
@@ -56,7 +59,10 @@ work=$(mktemp -d /tmp/presignd-bench.XXXXXX)
 # pg.sh runs Postgres as an unprivileged user when we are root: it must be
 # able to reach its directory inside ours.
 chmod 755 "$work"
-server_pid=""
+presignd_pid=""
+nginx_pid=""
+fastapi_pid=""
+measuring_pid="" # the server under test, for the CPU accounting
 wrk_pid=""
 perf_pid=""
 
@@ -81,7 +87,9 @@ cleanup() {
     trap - EXIT INT TERM
     if [ -n "$wrk_pid" ]; then kill -TERM "$wrk_pid" 2>/dev/null || true; fi
     if [ -n "$perf_pid" ]; then kill -TERM "$perf_pid" 2>/dev/null || true; fi
-    stop_tree "$server_pid"
+    stop_tree "$presignd_pid"
+    stop_tree "$nginx_pid"
+    stop_tree "$fastapi_pid"
     bash "$root/tests/harness/pg.sh" stop "$work/pg" 2>/dev/null || true
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         log "kept $work"
@@ -181,10 +189,12 @@ export_aws_env() {
 warm_path=/v1/users/2/avatar
 warm_cookie="$cookie=bt$(printf '%041d' 1)"
 
-# run_wrk NAME URL [cold]: a warm-up, then the measured run; leaves the
-# BENCH line (see report.lua) in $work/NAME.wrk.
+# run_wrk PID NAME URL warm|cold WARMUP: a warm-up of WARMUP seconds (warm
+# request), then the measured run against the server PID; leaves the BENCH
+# line (see report.lua) in $work/NAME.wrk and its CPU figure in NAME.load.
 run_wrk() {
-    local name=$1 url=$2 mode=${3:-warm} script args=()
+    local name=$2 url=$3 mode=$4 wup=$5 script args=()
+    measuring_pid=$1
     if [ "$mode" = cold ]; then
         cat "$here/cold.lua" "$here/report.lua" >"$work/cold.lua"
         script=$work/cold.lua
@@ -193,10 +203,8 @@ run_wrk() {
         script=$here/report.lua
         args=(-H "Cookie: $warm_cookie")
     fi
-    # The cold run follows the warm one on a warm server: no warm-up, so its
-    # cache counters count only its own requests.
-    if [ "$warmup" -gt 0 ] && [ "$mode" != cold ]; then
-        wrk -t"$threads" -c"$conns" -d"${warmup}s" -H "Cookie: $warm_cookie" \
+    if [ "$wup" -gt 0 ]; then
+        wrk -t"$threads" -c"$conns" -d"${wup}s" -H "Cookie: $warm_cookie" \
             "$url" >"$work/$name.warmup" 2>&1 &
         wrk_pid=$!
         wait "$wrk_pid"
@@ -228,7 +236,7 @@ cpu_sample() {
     # PG_DATA_DIR comes from the harness's env file (sourced at start)
     local pidfile=${PG_DATA_DIR:-$work/pg/data}/postmaster.pid
     [ -f "$pidfile" ] && pg_pid=$(head -n1 "$pidfile")
-    for p in $(tree_pids "$server_pid") $(tree_pids "$pg_pid"); do
+    for p in $(tree_pids "$measuring_pid") $(tree_pids "$pg_pid"); do
         ours=$((ours + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' \
             /proc/"$p"/stat 2>/dev/null || echo 0)))
     done
@@ -283,8 +291,8 @@ nginx_headers() {
 
 ## The legs --------------------------------------------------------------
 
-leg_presignd() {
-    local port url
+start_presignd() {
+    local port
     [ -x "$PRESIGND_BIN" ] || die "$PRESIGND_BIN not built (cmake --build build/gcc)"
     port=$(free_port)
     log "starting presignd serve on 127.0.0.1:$port ($workers workers)"
@@ -294,30 +302,31 @@ leg_presignd() {
         --endpoint "$s3_endpoint" --region "$AWS_REGION" --addressing path \
         --url-ttl "$url_ttl" --cookie-name "$cookie" --workers "$workers" \
         ${BENCH_PRESIGND_ARGS:-} >"$work/presignd.log" 2>&1 &
-    server_pid=$!
-    wait_http "http://127.0.0.1:$port/healthz" "$server_pid" presignd
-    url=http://127.0.0.1:$port$warm_path
-    location=$(expect_redirect presignd "$url")
+    presignd_pid=$!
+    presignd_port=$port
+    wait_http "http://127.0.0.1:$port/healthz" "$presignd_pid" presignd
+    presignd_url=http://127.0.0.1:$port$warm_path
+    location=$(expect_redirect presignd "$presignd_url")
     echo "${#location}" >"$work/location.len"
-
-    presignd_start_kb=$(awk '/^VmRSS:/ {print $2}' /proc/"$server_pid"/status)
-    metrics "$port" >"$work/metrics.0"
-    [ "${BENCH_PERF:-0}" = 1 ] && perf_start "$server_pid"
-    run_wrk presignd_warm "$url"
-    [ "${BENCH_PERF:-0}" = 1 ] && perf_stop
-    metrics "$port" >"$work/metrics.1"
-    # peak so far: serving one viewer, caches nearly empty
-    echo "rss_kb=$(tree_hwm_kb "$server_pid")" >>"$work/presignd_warm.load"
-    run_wrk presignd_cold "$url" cold
-    metrics "$port" >"$work/metrics.2"
-    # peak over both runs: the cold run fills the caches with every session
-    presignd_rss_kb=$(tree_hwm_kb "$server_pid")
-    echo "rss_kb=$presignd_rss_kb" >>"$work/presignd_cold.load"
-    stop_tree "$server_pid"
-    server_pid=""
+    presignd_start_kb=$(awk '/^VmRSS:/ {print $2}' /proc/"$presignd_pid"/status)
+    metrics >"$work/metrics.0"
 }
 
-# perf samples presignd over the measured part of the warm run (the
+# After the warm rounds: the cold run, then presignd stops.
+finish_presignd() {
+    metrics >"$work/metrics.1"
+    # peak so far: serving one viewer, caches nearly empty
+    tree_hwm_kb "$presignd_pid" >"$work/presignd_warm.rss"
+    run_wrk "$presignd_pid" presignd_cold.1 "$presignd_url" cold 0
+    metrics >"$work/metrics.2"
+    # peak over both: the cold run fills the caches with every session
+    presignd_rss_kb=$(tree_hwm_kb "$presignd_pid")
+    echo "$presignd_rss_kb" >"$work/presignd_cold.rss"
+    stop_tree "$presignd_pid"
+    presignd_pid=""
+}
+
+# perf samples presignd over the measured part of the first warm run (the
 # warm-up is skipped by starting after it); the profile is printed at the
 # end. Costs some throughput while it runs.
 perf_start() {
@@ -335,9 +344,11 @@ perf_stop() {
         head -n 25 >"$work/perf.txt" || true
 }
 
-metrics() { curl -s --max-time 5 "http://127.0.0.1:$1/metrics" || true; }
+metrics() {
+    curl -s --max-time 5 "http://127.0.0.1:$presignd_port/metrics" || true
+}
 
-leg_nginx() {
+start_nginx() {
     local port user_line=""
     port=$(free_port)
     mkdir -p "$work/nginx-tmp"
@@ -352,13 +363,10 @@ leg_nginx() {
     log "starting nginx on 127.0.0.1:$port ($workers workers)"
     nginx -p "$work" -e "$work/nginx-error.log" -c "$work/nginx.conf" \
         >"$work/nginx.log" 2>&1 &
-    server_pid=$!
-    wait_http "http://127.0.0.1:$port/" "$server_pid" nginx
-    expect_redirect nginx "http://127.0.0.1:$port$warm_path" >/dev/null
-    run_wrk nginx "http://127.0.0.1:$port$warm_path"
-    echo "rss_kb=$(tree_hwm_kb "$server_pid")" >>"$work/nginx.load"
-    stop_tree "$server_pid"
-    server_pid=""
+    nginx_pid=$!
+    nginx_url=http://127.0.0.1:$port$warm_path
+    wait_http "http://127.0.0.1:$port/" "$nginx_pid" nginx
+    expect_redirect nginx "$nginx_url" >/dev/null
 }
 
 leg_fastapi() {
@@ -370,36 +378,76 @@ leg_fastapi() {
         /usr/bin/python3 -m uvicorn --app-dir "$here" fastapi_app:app \
         --host 127.0.0.1 --port "$port" --workers "$workers" \
         --no-access-log --log-level warning >"$work/fastapi.log" 2>&1 &
-    server_pid=$!
+    fastapi_pid=$!
     url=http://127.0.0.1:$port$warm_path
-    wait_http "$url" "$server_pid" fastapi
+    wait_http "$url" "$fastapi_pid" fastapi
     # uvicorn answers before every worker is up; let the rest start
     sleep 1
     fastapi_location=$(expect_redirect fastapi "$url")
-    run_wrk fastapi "$url"
-    echo "rss_kb=$(tree_hwm_kb "$server_pid")" >>"$work/fastapi.load"
-    stop_tree "$server_pid"
-    server_pid=""
+    run_wrk "$fastapi_pid" fastapi.1 "$url" warm "$warmup"
+    tree_hwm_kb "$fastapi_pid" >"$work/fastapi.rss"
+    stop_tree "$fastapi_pid"
+    fastapi_pid=""
+}
+
+# presignd (warm) and nginx, alternated round by round, so both see the
+# same changes in the machine's load.
+warm_rounds() {
+    local r wup
+    for r in $(seq "$rounds"); do
+        wup=$([ "$r" = 1 ] && echo "$warmup" || echo 0)
+        if [ -n "$presignd_pid" ]; then
+            [ "$r" = 1 ] && [ "${BENCH_PERF:-0}" = 1 ] && perf_start "$presignd_pid"
+            run_wrk "$presignd_pid" "presignd_warm.$r" "$presignd_url" warm "$wup"
+            [ "$r" = 1 ] && [ "${BENCH_PERF:-0}" = 1 ] && perf_stop
+        fi
+        if [ -n "$nginx_pid" ]; then
+            run_wrk "$nginx_pid" "nginx.$r" "$nginx_url" warm "$wup"
+        fi
+    done
+    if [ -n "$nginx_pid" ]; then
+        tree_hwm_kb "$nginx_pid" >"$work/nginx.rss"
+        stop_tree "$nginx_pid"
+        nginx_pid=""
+    fi
 }
 
 ## Report ----------------------------------------------------------------
 
-# field FILE KEY: a key=value from the BENCH line or the .load file.
+# field RUN KEY: a key=value from a run's BENCH line or its .load file.
 field() {
     cat "$work/$1.wrk" "$work/$1.load" 2>/dev/null |
         tr ' ' '\n' | sed -n "s/^$2=//p" | tail -n1
 }
 
+# values LEG KEY: KEY of every round of LEG (presignd_warm, nginx ...), in
+# round order, one per line.
+values() {
+    local r
+    for r in $(seq "$rounds"); do
+        [ -f "$work/$1.$r.wrk" ] && field "$1.$r" "$2"
+    done
+    return 0
+}
+
+# median LEG KEY and sum LEG KEY over the rounds.
+median() {
+    values "$1" "$2" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR) print ((NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+sum() { values "$1" "$2" | awk '{ s += $1 } END { print s + 0 }'; }
+
 row() {
     local name=$1 label=$2
-    [ -f "$work/$name.wrk" ] || return 0
-    awk -v l="$label" -v r="$(field "$name" rps)" -v a="$(field "$name" p50_us)" \
-        -v b="$(field "$name" p99_us)" -v bad="$(field "$name" bad_status)" \
-        -v se="$(field "$name" socket_errors)" -v rss="$(field "$name" rss_kb)" \
-        -v la="$(field "$name" other_cpu)" 'BEGIN {
+    [ -f "$work/$name.1.wrk" ] || return 0
+    awk -v l="$label" -v r="$(median "$name" rps)" -v a="$(median "$name" p50_us)" \
+        -v b="$(median "$name" p99_us)" -v bad="$(sum "$name" bad_status)" \
+        -v se="$(sum "$name" socket_errors)" \
+        -v rss="$(cat "$work/$name.rss" 2>/dev/null)" \
+        -v la="$(median "$name" other_cpu)" 'BEGIN {
         printf "%-34s %10.0f %8.2f %8.2f %6d %5d %8s %6s\n", l, r, a / 1000,
             b / 1000, bad, se, (rss == "" ? "-" : sprintf("%.1f", rss / 1024)),
-            la "%" }'
+            sprintf("%.0f%%", la) }'
 }
 
 # target LABEL VALUE OP LIMIT UNIT
@@ -416,6 +464,7 @@ report() {
     echo "presignd serve benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "machine: $(nproc) CPU ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)), $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo), shared with other work"
     echo "load: wrk $threads threads, $conns connections, ${duration}s per run after ${warmup}s warm-up; servers with $workers workers; all on 127.0.0.1"
+    echo "presignd (warm) and nginx: $rounds alternated rounds, medians shown; the others: one run"
     [ -n "$presignd_rss_kb" ] && echo "presignd: $("$PRESIGND_BIN" --version 2>/dev/null) serve --workers $workers ${BENCH_PRESIGND_ARGS:-} (defaults otherwise: access log on, to a file)"
     [ -f "$work/location.len" ] && echo "redirect: Location of $(cat "$work/location.len") bytes (nginx returns presignd's URL verbatim)"
     echo
@@ -426,11 +475,15 @@ report() {
     row nginx "nginx return 302 (ceiling)"
     row fastapi "FastAPI+uvicorn+boto3+psycopg2"
     echo "(RSS = peak VmHWM so far, summed over the server's processes; other = CPU other work on the machine took during the run, % of all cores)"
+    if [ "$rounds" -gt 1 ]; then
+        round_line presignd_warm "presignd warm"
+        round_line nginx "nginx"
+    fi
     [ -n "$presignd_start_kb" ] && awk -v a="$presignd_start_kb" 'BEGIN {
         printf "presignd RSS right after start: %.1f MB\n", a / 1024 }'
     [ -n "$presignd_rss_kb" ] && echo "cold run: each request a new session and subject (all $users users are valid; caches keep up to their limit)"
 
-    cold_wraps=$(field presignd_cold wraps)
+    cold_wraps=$(field presignd_cold.1 wraps)
     if [ -n "$cold_wraps" ] && [ "$cold_wraps" != 0 ]; then
         echo "note: the cold run outlived the $users sessions ($cold_wraps wraps): some of its requests were cache hits"
     fi
@@ -444,22 +497,26 @@ report() {
         cat "$work/perf.txt"
     fi
 
-    p=$(field presignd_warm rps)
-    n=$(field nginx rps)
-    f=$(field fastapi rps)
+    p=$(median presignd_warm rps)
+    n=$(median nginx rps)
+    f=$(median fastapi rps)
     echo
     echo "ratios and targets (issue 4):"
     if [ -n "$p" ] && [ -n "$n" ]; then
-        target "presignd / nginx throughput" "$(awk -v a="$p" -v b="$n" 'BEGIN {print 100 * a / b}')" ">=" 60 "%"
+        # the median of the per-round ratios: each round's pair ran under
+        # the same conditions
+        target "presignd / nginx throughput" "$(paste <(values presignd_warm rps) <(values nginx rps) |
+            awk '$1 != "" && $2 > 0 { print 100 * $1 / $2 }' | sort -g |
+            awk '{ v[NR] = $1 } END { print ((NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')" ">=" 60 "%"
     fi
     if [ -n "$p" ] && [ -n "$f" ]; then
         target "presignd / FastAPI throughput" "$(awk -v a="$p" -v b="$f" 'BEGIN {print a / b}')" ">=" 20 "x"
     fi
     if [ -n "$p" ]; then
-        target "presignd p99 at $conns connections" "$(awk -v a="$(field presignd_warm p99_us)" 'BEGIN {print a / 1000}')" "<=" 2 "ms"
+        target "presignd p99 at $conns connections" "$(awk -v a="$(median presignd_warm p99_us)" 'BEGIN {print a / 1000}')" "<=" 2 "ms"
         target "presignd peak RSS, both runs" "$(awk -v a="$presignd_rss_kb" 'BEGIN {print a / 1024}')" "<=" 50 "MB"
         local c
-        c=$(field presignd_cold rps)
+        c=$(median presignd_cold rps)
         if [ -n "$c" ] && [ -n "$f" ]; then
             awk -v c="$c" -v f="$f" -v w="$p" 'BEGIN {
                 printf "  cold cache (no target): %.1fx FastAPI, %.0f%% of warm\n",
@@ -469,6 +526,13 @@ report() {
     return 0
 }
 
+# round_line LEG LABEL: req/s and p99 of every round.
+round_line() {
+    [ -f "$work/$1.1.wrk" ] || return 0
+    echo "  rounds, $2: $(paste -d' ' <(values "$1" rps) <(values "$1" p99_us) |
+        awk '{ printf "%s%.0f req/s p99 %.2f ms", (NR > 1 ? "; " : ""), $1, $2 / 1000 }')"
+}
+
 # Cache misses of the warm and cold runs, from presignd's /metrics (the
 # difference of presignd_cache_misses_total around each run), per cache.
 cache_summary() {
@@ -476,7 +540,7 @@ cache_summary() {
     local i name
     for i in 1 2; do
         name=$([ $i = 1 ] && echo presignd_warm || echo presignd_cold)
-        awk -v run="${name#presignd_}" -v reqs="$(field "$name" requests)" '
+        awk -v run="${name#presignd_}" -v reqs="$(sum "$name" requests)" '
             !/^#/ && $1 ~ /^presignd_cache_misses_total/ {
                 c = $1; sub(/.*cache="/, "", c); sub(/".*/, "", c)
                 if (FILENAME == ARGV[1]) before[c] = $NF
@@ -494,23 +558,28 @@ cache_summary() {
 
 ## Main ------------------------------------------------------------------
 
+for leg in $legs; do
+    case "$leg" in
+    presignd | nginx | fastapi) ;;
+    *) die "unknown leg '$leg'" ;;
+    esac
+done
+want() { case " $legs " in *" $1 "*) return 0 ;; esac; return 1; }
+
 setup_database
 export_aws_env
 location=""
 presignd_rss_kb=""
 presignd_start_kb=""
-for leg in $legs; do
-    case "$leg" in
-    presignd) leg_presignd ;;
-    nginx | fastapi) ;;
-    *) die "unknown leg '$leg'" ;;
-    esac
-done
+presignd_port=""
+want presignd && start_presignd
+want fastapi && leg_fastapi
 # nginx needs a URL to return; without presignd, FastAPI's stands in.
-case " $legs " in *" fastapi "*) leg_fastapi ;; esac
 [ -n "$location" ] || location=${fastapi_location:-}
-case " $legs " in *" nginx "*)
-    [ -n "$location" ] || die "nginx needs the presignd or fastapi leg for its URL" ;;
-esac
-case " $legs " in *" nginx "*) leg_nginx ;; esac
+if want nginx; then
+    [ -n "$location" ] || die "nginx needs the presignd or fastapi leg for its URL"
+    start_nginx
+fi
+warm_rounds
+[ -n "$presignd_pid" ] && finish_presignd
 report
