@@ -416,7 +416,7 @@ warm_rounds() {
 
 # field RUN KEY: a key=value from a run's BENCH line or its .load file.
 field() {
-    cat "$work/$1.wrk" "$work/$1.load" 2>/dev/null |
+    { cat "$work/$1.wrk" "$work/$1.load" 2>/dev/null || true; } |
         tr ' ' '\n' | sed -n "s/^$2=//p" | tail -n1
 }
 
@@ -502,6 +502,7 @@ report() {
     f=$(median fastapi rps)
     echo
     echo "ratios and targets (issue 4):"
+    [ -n "$p" ] || echo "  (they need the presignd leg)"
     if [ -n "$p" ] && [ -n "$n" ]; then
         # the median of the per-round ratios: each round's pair ran under
         # the same conditions
@@ -566,6 +567,9 @@ for leg in $legs; do
 done
 want() { case " $legs " in *" $1 "*) return 0 ;; esac; return 1; }
 
+if want presignd; then
+    [ -x "$PRESIGND_BIN" ] || die "$PRESIGND_BIN not built (cmake --build build/gcc)"
+fi
 setup_database
 export_aws_env
 location=""
