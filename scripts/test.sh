@@ -16,6 +16,7 @@ export AWS_EC2_METADATA_DISABLED=true
 
 bash scripts/install-deps.sh all
 bash scripts/check-format.sh
+bash scripts/check-function-length.sh
 
 jobs=$(nproc)
 build() { # build DIR CC [cmake args...]
