@@ -334,6 +334,13 @@ user_id() { # user_id N: the id of roster user N
     "$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))[int(sys.argv[2])]["id"])' "$state/users.json" "$1"
 }
 
+dockerfile_healthcheck() { # the shell command of docker/Dockerfile's HEALTHCHECK
+    "$py" -c 'import json,re,sys
+t = re.sub(r"\\\n", " ", open(sys.argv[1]).read())
+print(json.loads(re.search(r"^HEALTHCHECK .*? CMD (\[.*\])$", t, re.M).group(1))[2])' \
+        docker/Dockerfile
+}
+
 run_checks() {
     say "checks (DEMO_CHECK=1)"
     local owner member alice colleague other loc got want
@@ -377,6 +384,8 @@ run_checks() {
             "$(http_code -H "$owner" "$gw/v1/me/signature")"
         expect "user that does not exist: 404" 404 \
             "$(http_code -H "$owner" "$gw/v1/users/999999/avatar")"
+        expect "docker/Dockerfile's HEALTHCHECK command passes against it" 0 \
+            "$(PRESIGND_LISTEN=0.0.0.0:$gw_port bash -c "$(dockerfile_healthcheck)" && echo 0 || echo 1)"
     fi
     expect "the demo page serves and points at the gateway" 1 \
         "$(curl -s -m 10 -H "$owner" "$page/" | grep -c "$gw/v1/me/avatar" || true)"
