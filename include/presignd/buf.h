@@ -43,7 +43,7 @@ PD_MUST_CHECK enum pd_code pd_buf_putc(struct pd_buf *b, char c);
 PD_MUST_CHECK enum pd_code pd_buf_printf(struct pd_buf *b, const char *fmt, ...)
     PD_PRINTF(2, 3);
 PD_MUST_CHECK enum pd_code pd_buf_vprintf(struct pd_buf *b, const char *fmt,
-                                          va_list ap);
+                                          va_list ap) PD_PRINTF(2, 0);
 
 /*
  * Hands the data to the caller (who frees it with free()) and leaves the

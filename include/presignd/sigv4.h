@@ -29,6 +29,7 @@
 #define SIGV4_TOKEN_MAX      4096
 #define SIGV4_REGION_MAX     64
 #define SIGV4_HOST_MAX       256
+#define SIGV4_OVERRIDE_MAX   4096 /* bytes per response-* override */
 
 struct sigv4_credentials {
     char access_key_id[SIGV4_ACCESS_KEY_MAX];
@@ -122,7 +123,9 @@ struct sigv4_presign_request {
  * Appends the presigned URL to out (which the caller owns). Fails with
  * PD_EINVAL naming the problem: bad method, bucket, key (empty, over
  * SIGV4_MAX_KEY_LEN), expiry out of range, credentials expiring before the
- * URL would.
+ * URL would, an override over SIGV4_OVERRIDE_MAX bytes or holding a control
+ * character, overrides on PUT; PD_ELIMIT when out cannot grow enough.
+ * Allocation-free once out has room and the date's key is cached.
  */
 PD_MUST_CHECK enum pd_code sigv4_presign(struct sigv4_signer *s,
                                          const struct sigv4_presign_request *r,
@@ -185,5 +188,123 @@ sigv4_sign_headers(struct sigv4_signer *s, const struct sigv4_header_request *r,
 /* Parses "YYYYMMDDTHHMMSSZ" (UTC) into *out. */
 PD_MUST_CHECK enum pd_code sigv4_parse_amz_date(const char *s, time_t *out,
                                                 struct pd_err *err);
+
+/* Formats t (UTC) as "YYYYMMDDTHHMMSSZ" into out (17 bytes with the NUL).
+ * Years 1970..9999 only; others give "00000000T000000Z". Thread-safe (no
+ * gmtime, no locale, no lock). */
+void sigv4_format_amz_date(time_t t, char out[17]);
+
+/*
+ * The stages of a signature, exposed so tests can check each one against
+ * the official suites, and the rule sets they run under.
+ */
+
+/* How the path of a canonical request is formed. */
+enum sigv4_rules {
+    /* S3: the path is the raw object path ("/bucket/key" bytes, not
+     * percent-encoded); it is encoded exactly once and never normalised,
+     * so "a//b/../c" is signed as written. */
+    SIGV4_RULES_S3 = 0,
+    /* Every other service: the path is the URI path as sent (already
+     * percent-encoded); dot segments and empty segments are removed and the
+     * result is encoded again ("double encoding": "%20" becomes "%2520"). */
+    SIGV4_RULES_GENERIC,
+};
+
+/* A request for the stage functions. Strings are borrowed. */
+struct sigv4_request {
+    const char *method;
+    const char *path; /* see enum sigv4_rules; "" means "/" */
+    size_t path_len;
+    enum sigv4_rules rules;
+    /* Raw (decoded) query parameters; a NULL value is signed as "". */
+    const struct sigv4_header *query;
+    size_t query_count;
+    /* Every header to sign, Host included; repeated names are joined with
+     * ',' in the order given; values are trimmed and inner runs of
+     * whitespace folded to one space, as SigV4 requires. */
+    const struct sigv4_header *headers;
+    size_t header_count;
+    const char *payload_hash; /* lower-case hex SHA-256, or UNSIGNED-PAYLOAD */
+};
+
+/*
+ * Stage 1: appends the canonical request to out and, when signed_headers is
+ * not NULL, the "a;b;c" list of signed header names to it. PD_EINVAL for a
+ * missing method, path or payload hash, more than SIGV4_MAX_HEADERS headers
+ * or a header name that is empty or not a token.
+ */
+PD_MUST_CHECK enum pd_code
+sigv4_canonical_request(struct pd_buf *out, struct pd_buf *signed_headers,
+                        const struct sigv4_request *r, struct pd_err *err);
+
+/*
+ * Stage 2: appends "AWS4-HMAC-SHA256\n<amz-date>\n<scope>\n<hex sha256 of
+ * the canonical request>" to out, scope being DATE/REGION/SERVICE/aws4_request.
+ */
+PD_MUST_CHECK enum pd_code sigv4_string_to_sign(struct pd_buf *out, time_t now,
+                                                const char *region,
+                                                const char *service,
+                                                const char *canonical_request,
+                                                size_t len, struct pd_err *err);
+
+/*
+ * Stage 3: the hex signature of string_to_sign with the signer's key for
+ * the date of now (derived once per date, then cached). Thread-safe.
+ */
+PD_MUST_CHECK enum pd_code sigv4_signer_signature(struct sigv4_signer *s,
+                                                  time_t now,
+                                                  const char *string_to_sign,
+                                                  size_t len, char hex[65],
+                                                  struct pd_err *err);
+
+/* The lower-case hex SHA-256 of n bytes at p. */
+PD_MUST_CHECK enum pd_code sigv4_sha256_hex(const void *p, size_t n,
+                                            char hex[65], struct pd_err *err);
+
+/* Where the signature goes. */
+enum sigv4_placement {
+    SIGV4_PLACE_HEADER = 0, /* X-Amz-Date + Authorization headers */
+    SIGV4_PLACE_QUERY,      /* X-Amz-* query parameters (presigning) */
+};
+
+struct sigv4_sign_options {
+    enum sigv4_placement placement;
+    unsigned expires; /* query placement: X-Amz-Expires, 1..604800 */
+    /* Header placement: also send and sign x-amz-content-sha256 (S3 and
+     * Ceph radosgw require it). */
+    bool content_sha256_header;
+};
+
+#define SIGV4_MAX_ADDED 4
+
+/* Everything a signature produced: each stage and what to add. */
+struct sigv4_signing {
+    struct pd_buf canonical_request;
+    struct pd_buf string_to_sign;
+    char signature[65];
+    /* Query placement: the encoded parameters to append to the request's
+     * query, "X-Amz-Algorithm=...&...&X-Amz-Signature=...". */
+    struct pd_buf query;
+    /* Header placement: "Name:value" lines to add (X-Amz-Date, maybe
+     * X-Amz-Security-Token and x-amz-content-sha256, then Authorization). */
+    struct pd_buf added[SIGV4_MAX_ADDED];
+    size_t added_count;
+};
+
+void sigv4_signing_init(struct sigv4_signing *g);
+void sigv4_signing_release(struct sigv4_signing *g);
+
+/*
+ * Signs r at time now with the signer's credentials, region and service,
+ * running every stage. The request must not carry X-Amz-Date,
+ * X-Amz-Security-Token, x-amz-content-sha256 or Authorization headers (or
+ * X-Amz-* signing parameters): the signer adds them. The session token, if
+ * any, is signed. Thread-safe on one signer.
+ */
+PD_MUST_CHECK enum pd_code
+sigv4_sign_request(struct sigv4_signer *s, const struct sigv4_request *r,
+                   time_t now, const struct sigv4_sign_options *o,
+                   struct sigv4_signing *out, struct pd_err *err);
 
 #endif
