@@ -135,7 +135,7 @@ on_exit() {
 
 free_port() { # free_port PREFERRED: PREFERRED if free (and not 0), else any
     local p
-    for p in "$1" $(shuf -i 40000-49999 -n 50); do
+    for p in "$1" $(shuf -i 12000-19999 -n 50); do
         [ "$p" != 0 ] || continue
         (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
     done
@@ -178,10 +178,41 @@ install_and_build() {
     info "built $("$bin" --version)"
 }
 
+# radosgw takes a block of 22 ports. Pick it below the kernel's ephemeral
+# range (32768+): on a busy machine, connections in TIME_WAIT there make
+# radosgw's bind fail. One retry on a fresh block if the start fails anyway.
+start_rgw() {
+    local try base
+    for try in 1 2; do
+        base=$(rgw_port_block)
+        RGW_PORT=$base bash tests/harness/rgw.sh start "$state/rgw" \
+            2>>"$state/log/rgw-start.log" && return 0
+        echo "(attempt $try on port $base failed)" >>"$state/log/rgw-start.log"
+    done
+    return 1
+}
+
+rgw_port_block() {
+    local base i ok
+    for base in $(shuf -i 300-326 -n 27); do
+        base=$((base * 100))
+        ok=1
+        for ((i = 0; i <= 21; i++)); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$((base + i))") 2>/dev/null ||
+                ss -Htan "sport = :$((base + i))" | grep -q .; then
+                ok=0
+                break
+            fi
+        done
+        [ $ok = 1 ] && { echo "$base"; return; }
+    done
+    die "no free block of 22 ports for radosgw"
+}
+
 start_stores() {
     say "starting a throwaway Postgres and Ceph radosgw on 127.0.0.1"
     show "bash tests/harness/rgw.sh start .demo/rgw & bash tests/harness/pg.sh start .demo/pg"
-    bash tests/harness/rgw.sh start "$state/rgw" 2>"$state/log/rgw-start.log" &
+    start_rgw &
     local rgw_job=$!
     bash tests/harness/pg.sh start "$state/pg"
     wait "$rgw_job" || { cat "$state/log/rgw-start.log" >&2; die "radosgw did not start"; }
@@ -213,12 +244,14 @@ http_code() { curl -s -o /dev/null -m 10 -w '%{http_code}' "$@" || true; }
 # The settings every command below reads (see README "Configuration").
 export_settings() {
     export PRESIGND_BUCKETS=$bucket
-    export PRESIGND_S3_ENDPOINTS=$rgw # legacy URLs on the local store
+    # legacy URLs on the local store are path-style on this endpoint
+    # (audit, enforce-private and serve add their own endpoint by themselves)
+    legacy_endpoints=$rgw
     export PRESIGND_ADDRESSING=path   # the store is an IP address
     export PRESIGND_LOG_LEVEL=${PRESIGND_LOG_LEVEL:-info}
     say "settings (environment)"
     info "DATABASE_URL=$DATABASE_URL"
-    info "PRESIGND_BUCKETS=$PRESIGND_BUCKETS  PRESIGND_S3_ENDPOINTS=$PRESIGND_S3_ENDPOINTS  PRESIGND_ADDRESSING=path"
+    info "PRESIGND_BUCKETS=$PRESIGND_BUCKETS  PRESIGND_ADDRESSING=path"
     info "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL  AWS_REGION=$AWS_REGION  AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID  AWS_SECRET_ACCESS_KEY=(set)"
 }
 
@@ -235,15 +268,15 @@ migrate_and_backfill() {
     say "2. presignd backfill --dry-run: what a real run would do"
     backfill_rc=skipped again=
     if have backfill; then
-        show "presignd backfill --dry-run"
+        show "PRESIGND_S3_ENDPOINTS=$legacy_endpoints presignd backfill --dry-run"
         rc=0
-        "$bin" backfill --dry-run || rc=$?
+        PRESIGND_S3_ENDPOINTS=$legacy_endpoints "$bin" backfill --dry-run || rc=$?
         info "(exit $rc$([ "$rc" = 3 ] && echo ': some URLs cannot be parsed'))"
 
         say "3. presignd backfill: legacy URLs -> (bucket, key) references"
-        show "presignd backfill --verify --report .demo/backfill-report.jsonl"
+        show "PRESIGND_S3_ENDPOINTS=$legacy_endpoints presignd backfill --verify --report .demo/backfill-report.jsonl"
         backfill_rc=0
-        "$bin" backfill --verify --report "$state/backfill-report.jsonl" ||
+        PRESIGND_S3_ENDPOINTS=$legacy_endpoints "$bin" backfill --verify --report "$state/backfill-report.jsonl" ||
             backfill_rc=$?
         if [ "$backfill_rc" = 3 ]; then
             info "(exit 3: finished, but some stored URLs could not be parsed;" \
@@ -256,7 +289,8 @@ migrate_and_backfill() {
             cat "$state/backfill-report.jsonl"
         fi
         show "presignd backfill --progress none   # again: nothing left to do"
-        again=$("$bin" backfill --progress none 2>&1 || true)
+        again=$(PRESIGND_S3_ENDPOINTS=$legacy_endpoints "$bin" backfill \
+            --progress none 2>&1 || true)
         info "$again"
     fi
 }
@@ -309,7 +343,7 @@ start_gateway() {
         [ "$(http_code "$gw/readyz")" = 200 ] ||
             { cat "$state/log/serve.log" >&2; die "the gateway is not ready ($gw/readyz)"; }
         serving=1
-        head -n 1 "$state/log/serve.log"
+        grep -m1 listening "$state/log/serve.log" || true
     fi
     start_bg page "$py" scripts/demo/page.py --state "$state" \
         --listen "127.0.0.1:$page_port" --gateway "$gw"

@@ -92,7 +92,8 @@ def roster():
         if i % 10 == 7 and i // 10 < len(SPECIAL):
             name, initials, stem = SPECIAL[i // 10]
         else:
-            first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
+            first = FIRST[i % len(FIRST)]
+            last = LAST[(i * 7 + i // len(FIRST) * 3) % len(LAST)]
             name, initials = "%s %s" % (first, last), first[0] + last[0]
             stem = slug(name)
         org = 0 if i < 30 else 1
