@@ -58,10 +58,13 @@ proc_start_time() { # the kernel's start time of PID (field 22 of stat)
     sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $20}'
 }
 
+# In a session of its own (setsid): closing the terminal of a DEMO_DETACH=1
+# run must not hang them up, and Ctrl-C reaches only this script, whose trap
+# stops them in order. (setsid does not fork here: $! is the process itself.)
 start_bg() { # start_bg NAME CMD... (stdout+stderr to $state/log/NAME.log)
     local name=$1
     shift
-    "$@" >"$state/log/$name.log" 2>&1 &
+    setsid "$@" >"$state/log/$name.log" 2>&1 </dev/null &
     echo "$! $(proc_start_time $!)" >"$state/run/$name.pid"
 }
 

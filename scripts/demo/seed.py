@@ -214,6 +214,7 @@ def assign_urls(users, bucket, endpoint):
     users[44].update(avatar_url=None, avatar_form="none", avatar_key=None)
     users[9].update(avatar_url=None, avatar_form="none", avatar_key=None)
     users[41]["avatar_missing"] = True  # the object was deleted long ago
+    users[28]["avatar_form"] += " (account inactive)"
     users[41]["avatar_form"] += " (object missing)"
 
 
