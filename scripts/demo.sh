@@ -305,13 +305,13 @@ lock_bucket() {
         show "presignd audit --bucket $bucket --sample 3"
         rc=0
         "$bin" audit --bucket "$bucket" --sample 3 || rc=$?
-        info "(exit $rc)"
+        info "(exit $rc$([ "$rc" = 3 ] && echo ': public'))"
     fi
 
     say "5. presignd enforce-private: lock the bucket, prove it"
     if have enforce-private; then
-        show "presignd enforce-private --bucket $bucket --sample 3"
-        (cd "$state" && "$bin" enforce-private --bucket "$bucket" --sample 3)
+        show "presignd enforce-private --bucket $bucket --sample 3 --rollback-dir .demo"
+        "$bin" enforce-private --bucket "$bucket" --sample 3 --rollback-dir "$state"
     fi
 
     say "6. presignd audit again"
