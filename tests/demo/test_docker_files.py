@@ -149,6 +149,10 @@ def test_compose_has_the_promised_services():
     assert dep == "service_completed_successfully"
     # the one-shot backfill must not gate the gateway (legacy fallback)
     assert "backfill" not in s["presignd"].get("depends_on", {})
+    # serve adds its own endpoint to the legacy forms and refuses it twice
+    env = s["presignd"]["environment"]
+    assert env["AWS_ENDPOINT_URL"] not in env.get(
+        "PRESIGND_S3_ENDPOINTS", "").split(",")
     for svc in s.values():
         for p in svc.get("ports", []):
             assert p.startswith("127.0.0.1:"), p
