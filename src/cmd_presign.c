@@ -280,7 +280,7 @@ static int setup(const struct presign_opts *o, struct sigv4_endpoint *ep,
     int rc;
 
     req->now = time(NULL);
-    if (o->at != NULL && sigv4_parse_amz_date(o->at, &req->now, &err) != 0)
+    if (o->at != NULL && sigv4_parse_amz_date(o->at, &req->now, &err) != PD_OK)
         return fail_usage("--at: %s", err.msg);
     rc = pick_endpoint(o, ep);
     if (rc != PD_EXIT_OK)
@@ -292,7 +292,9 @@ static int setup(const struct presign_opts *o, struct sigv4_endpoint *ep,
     if (!ep->custom &&
         sigv4_endpoint_aws(ep, region, o->dualstack, &err) != PD_OK)
         return o->region != NULL ? fail_usage("--region: %s", err.msg)
-                                 : fail("AWS_REGION: ", err.msg);
+               : getenv("AWS_REGION") != NULL && getenv("AWS_REGION")[0]
+                   ? fail("AWS_REGION: ", err.msg)
+                   : fail("AWS_DEFAULT_REGION: ", err.msg);
     req->method = o->method;
     req->endpoint = ep;
     req->addressing = o->addressing;

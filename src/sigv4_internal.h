@@ -8,6 +8,7 @@
 #include "presignd/sigv4.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,15 +68,17 @@ PD_MUST_CHECK enum pd_code sigv4_buf_encode(struct pd_buf *b, const void *src,
 /* Writes the decimal digits of v; returns how many. */
 size_t sigv4_utoa(char *dst, unsigned long v);
 
-/* One cached signing key, for one date (the region and service are the
- * signer's own). */
-struct sigv4_key_slot {
-    char date[9]; /* "YYYYMMDD"; "" when empty */
-    struct sigv4_hmac_key key;
-};
-
+/*
+ * One cached signing key, for one date (the region and service are the
+ * signer's own). Fields are atomics because readers copy them without a lock
+ * under the signer's sequence counter (see sigv4_signer.c).
+ */
 #define SIGV4_KEY_SLOTS 2
 
+struct sigv4_key_slot {
+    _Atomic uint64_t date;      /* "YYYYMMDD" packed; 0 when empty */
+    _Atomic uint64_t words[16]; /* struct sigv4_hmac_key, 128 bytes */
+};
 struct sigv4_signer {
     char access_key_id[SIGV4_ACCESS_KEY_MAX];
     char session_token[SIGV4_TOKEN_MAX];
@@ -93,10 +96,12 @@ struct sigv4_signer {
     struct sigv4_hmac_key root;
     /*
      * Derived keys, two dates wide so requests on both sides of midnight
-     * never thrash. Readers take the lock shared; only a new date takes it
-     * exclusively, once a day.
+     * never thrash. A sequence lock: readers never write shared memory (so
+     * threads scale), and the writer - once per new date - holds a mutex
+     * and makes the counter odd while it replaces a slot.
      */
-    pthread_rwlock_t lock;
+    _Atomic unsigned seq;
+    pthread_mutex_t write_lock;
     struct sigv4_key_slot slots[SIGV4_KEY_SLOTS];
     unsigned next_slot;
 };

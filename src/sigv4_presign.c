@@ -5,9 +5,11 @@
  * order (every X-Amz-* name sorts before the lower-case response-* ones), so
  * the canonical request can be hashed from the URL's own bytes: the path and
  * query are contiguous there, separated by the '?' that the canonical form
- * wants as '\n'. No heap allocation, no EVP object creation and no lock but
- * the key cache's shared one. sigv4_request.c is the general path; tests
- * check this one against it byte for byte.
+ * wants as '\n'. No allocation of our own, no EVP object creation and no
+ * lock (the key cache is read under a sequence counter). Known shortcoming:
+ * OpenSSL 3.0 itself allocates and frees its provider context inside every
+ * EVP_DigestInit_ex2, three times per URL (see sigv4_crypto.c).
+ * sigv4_request.c is the general path; tests check this one against it.
  */
 #include "sigv4_internal.h"
 

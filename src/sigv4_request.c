@@ -37,7 +37,13 @@ static const char *const reserved_headers[] = {"authorization", "x-amz-date",
                                                "x-amz-security-token",
                                                "x-amz-content-sha256", NULL};
 
-static enum pd_code check_reserved(const struct sigv4_request *r,
+static const char *const reserved_params[] = {
+    "X-Amz-Algorithm",     "X-Amz-Credential",
+    "X-Amz-Date",          "X-Amz-Expires",
+    "X-Amz-SignedHeaders", "X-Amz-Security-Token",
+    "X-Amz-Signature",     NULL};
+
+static enum pd_code check_reserved(const struct sigv4_request *r, bool query,
                                    struct pd_err *err)
 {
     for (size_t i = 0; i < r->header_count; i++)
@@ -47,12 +53,12 @@ static enum pd_code check_reserved(const struct sigv4_request *r,
                                "header '%s' is set by the signer, not the "
                                "caller",
                                r->headers[i].name);
-    for (size_t i = 0; i < r->query_count; i++)
-        if (strncasecmp(r->query[i].name, "X-Amz-", 6) == 0 &&
-            strcasecmp(r->query[i].name, "X-Amz-Content-Sha256") != 0)
-            return pd_fail(err, PD_EINVAL,
-                           "query parameter '%.64s' is set by the signer",
-                           r->query[i].name);
+    for (size_t i = 0; query && i < r->query_count; i++)
+        for (const char *const *n = reserved_params; *n != NULL; n++)
+            if (strcasecmp(r->query[i].name, *n) == 0)
+                return pd_fail(err, PD_EINVAL,
+                               "query parameter '%s' is set by the signer",
+                               r->query[i].name);
     return PD_OK;
 }
 
@@ -99,13 +105,14 @@ static enum pd_code sign_in_header(struct sigv4_signer *s,
     if (n > SIGV4_MAX_HEADERS)
         return pd_fail(err, PD_EINVAL, "more than %d headers to sign",
                        SIGV4_MAX_HEADERS);
-    memcpy(h, r->headers, n * sizeof(*h));
+    if (n > 0)
+        memcpy(h, r->headers, n * sizeof(*h));
     h[n++] = (struct sigv4_header){"X-Amz-Date", a->date};
-    if (s->session_token[0] != '\0')
+    if (o->content_sha256_header)
+        h[n++] = (struct sigv4_header){"X-Amz-Content-Sha256", r->payload_hash};
+    if (s->session_token[0] != '\0' && !o->token_unsigned)
         h[n++] =
             (struct sigv4_header){"X-Amz-Security-Token", s->session_token};
-    if (o->content_sha256_header)
-        h[n++] = (struct sigv4_header){"x-amz-content-sha256", r->payload_hash};
     full.headers = h;
     full.header_count = n;
     rc = sign_text(s, &full, now, out, &a->signed_headers, err);
@@ -114,6 +121,9 @@ static enum pd_code sign_in_header(struct sigv4_signer *s,
     for (size_t i = r->header_count; i < n && rc == PD_OK; i++)
         rc = pd_buf_printf(&out->added[out->added_count++], "%s:%s", h[i].name,
                            h[i].value);
+    if (rc == PD_OK && s->session_token[0] != '\0' && o->token_unsigned)
+        rc = pd_buf_printf(&out->added[out->added_count++],
+                           "X-Amz-Security-Token:%s", s->session_token);
     if (rc == PD_OK)
         rc = pd_buf_printf(&out->added[out->added_count++],
                            "Authorization:" SIGV4_ALGORITHM
@@ -143,6 +153,7 @@ static enum pd_code put_param(struct pd_buf *b, const char *name,
  * request's own, which needs the signed-header list first. */
 static enum pd_code sign_in_query(struct sigv4_signer *s,
                                   const struct sigv4_request *r, time_t now,
+                                  const struct sigv4_sign_options *o,
                                   struct added *a, struct sigv4_signing *out,
                                   struct pd_err *err)
 {
@@ -167,19 +178,22 @@ static enum pd_code sign_in_query(struct sigv4_signer *s,
     q[n++] = (struct sigv4_header){"X-Amz-Credential", a->credential};
     q[n++] = (struct sigv4_header){"X-Amz-Date", a->date};
     q[n++] = (struct sigv4_header){"X-Amz-Expires", a->expires};
-    if (s->session_token[0] != '\0')
+    if (s->session_token[0] != '\0' && !o->token_unsigned)
         q[n++] =
             (struct sigv4_header){"X-Amz-Security-Token", s->session_token};
     q[n++] =
         (struct sigv4_header){"X-Amz-SignedHeaders", a->signed_headers.data};
     full.query = q;
     full.query_count = n;
-    pd_buf_reset(&a->signed_headers);
-    rc = sign_text(s, &full, now, out, &a->signed_headers, err);
+    pd_buf_init(&scratch, TEXT_MAX); /* the same list again; unused */
+    rc = sign_text(s, &full, now, out, &scratch, err);
+    pd_buf_release(&scratch);
     if (rc != PD_OK)
         goto done;
     for (size_t i = r->query_count; i < n && rc == PD_OK; i++)
         rc = put_param(&out->query, q[i].name, q[i].value);
+    if (rc == PD_OK && s->session_token[0] != '\0' && o->token_unsigned)
+        rc = put_param(&out->query, "X-Amz-Security-Token", s->session_token);
     if (rc == PD_OK)
         rc = put_param(&out->query, "X-Amz-Signature", out->signature);
     if (rc != PD_OK)
@@ -195,7 +209,7 @@ enum pd_code sigv4_sign_request(struct sigv4_signer *s,
                                 struct sigv4_signing *out, struct pd_err *err)
 {
     struct added a;
-    enum pd_code rc = check_reserved(r, err);
+    enum pd_code rc = check_reserved(r, o->placement == SIGV4_PLACE_QUERY, err);
 
     if (rc != PD_OK)
         return rc;
@@ -210,7 +224,7 @@ enum pd_code sigv4_sign_request(struct sigv4_signer *s,
     snprintf(a.expires, sizeof(a.expires), "%u", o->expires);
     pd_buf_init(&a.signed_headers, TEXT_MAX);
     if (o->placement == SIGV4_PLACE_QUERY)
-        rc = sign_in_query(s, r, now, &a, out, err);
+        rc = sign_in_query(s, r, now, o, &a, out, err);
     else
         rc = sign_in_header(s, r, now, o, &a, out, err);
     pd_buf_release(&a.signed_headers);
@@ -361,7 +375,7 @@ enum pd_code sigv4_sign_headers(struct sigv4_signer *s,
     struct sigv4_target t;
     struct sigv4_header h[SIGV4_MAX_HEADERS + 1];
     struct sigv4_request cr = {0};
-    struct sigv4_sign_options o = {SIGV4_PLACE_HEADER, 0, true};
+    struct sigv4_sign_options o = {SIGV4_PLACE_HEADER, 0, true, false};
     struct sigv4_signing g;
     struct pd_buf path;
     enum pd_code rc = check_call(r, err);

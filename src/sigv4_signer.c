@@ -110,7 +110,7 @@ enum pd_code sigv4_signer_new(struct sigv4_signer **out,
     memcpy(root + 4, creds->secret_access_key, n);
     rc = sigv4_hmac_key_set(&s->root, root, 4 + n);
     OPENSSL_cleanse(root, sizeof(root));
-    if (rc != PD_OK || pthread_rwlock_init(&s->lock, NULL) != 0) {
+    if (rc != PD_OK || pthread_mutex_init(&s->write_lock, NULL) != 0) {
         OPENSSL_cleanse(s, sizeof(*s));
         free(s);
         return pd_fail(err, rc != PD_OK ? rc : PD_ENOMEM,
@@ -124,7 +124,8 @@ void sigv4_signer_free(struct sigv4_signer *s)
 {
     if (s == NULL)
         return;
-    pthread_rwlock_destroy(&s->lock);
+    pthread_mutex_destroy(&s->write_lock);
+    /* Wipes the cached keys with everything else. */
     OPENSSL_cleanse(s, sizeof(*s));
     free(s);
 }
@@ -160,33 +161,77 @@ static enum pd_code derive_key(const struct sigv4_signer *s, const char date[8],
     return rc;
 }
 
-/* Signs with the cached key for date; PD_ENOTFOUND when it is not cached.
- * Runs under the shared lock, so any number of threads sign at once. */
-static enum pd_code sign_cached(struct sigv4_signer *s, const char date[8],
-                                const char *sts, size_t n,
-                                unsigned char out[32])
+static uint64_t pack_date(const char date[8])
 {
-    enum pd_code rc = PD_ENOTFOUND;
+    uint64_t v;
 
-    if (pthread_rwlock_rdlock(&s->lock) != 0)
-        return PD_EIO;
-    for (size_t i = 0; i < SIGV4_KEY_SLOTS; i++) {
-        if (memcmp(s->slots[i].date, date, 8) == 0) {
-            rc = sigv4_hmac(&s->slots[i].key, sts, n, out);
-            break;
-        }
-    }
-    pthread_rwlock_unlock(&s->lock);
-    return rc;
+    memcpy(&v, date, 8);
+    return v;
 }
 
-/* Caller holds the lock. */
-static bool date_cached(const struct sigv4_signer *s, const char date[8])
+/*
+ * Copies the cached key for date into k; false when it is not cached.
+ * Seqlock read side (C11 fences as in Boehm, "Can seqlocks get along with
+ * programming language memory models?"): retried if the writer ran
+ * meanwhile. Reads only, so any number of threads sign at once.
+ */
+static bool cache_read(struct sigv4_signer *s, uint64_t date,
+                       struct sigv4_hmac_key *k)
 {
+    uint64_t w[16];
+    unsigned s1;
+    bool found;
+
+    for (;;) {
+        s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
+        found = false;
+        for (size_t i = 0; i < SIGV4_KEY_SLOTS && !(s1 & 1); i++) {
+            struct sigv4_key_slot *slot = &s->slots[i];
+            if (atomic_load_explicit(&slot->date, memory_order_relaxed) != date)
+                continue;
+            for (size_t j = 0; j < 16; j++)
+                w[j] =
+                    atomic_load_explicit(&slot->words[j], memory_order_relaxed);
+            found = true;
+            break;
+        }
+        atomic_thread_fence(memory_order_acquire);
+        if (!(s1 & 1) &&
+            atomic_load_explicit(&s->seq, memory_order_relaxed) == s1)
+            break;
+    }
+    if (found)
+        memcpy(k, w, sizeof(*k));
+    OPENSSL_cleanse(w, sizeof(w));
+    return found;
+}
+
+/* Publishes k for date, replacing (and wiping) the older slot. */
+static void cache_write(struct sigv4_signer *s, uint64_t date,
+                        const struct sigv4_hmac_key *k)
+{
+    uint64_t w[16];
+    struct sigv4_key_slot *slot;
+    unsigned q;
+
+    memcpy(w, k, sizeof(w));
+    pthread_mutex_lock(&s->write_lock);
     for (size_t i = 0; i < SIGV4_KEY_SLOTS; i++)
-        if (memcmp(s->slots[i].date, date, 8) == 0)
-            return true;
-    return false;
+        if (atomic_load_explicit(&s->slots[i].date, memory_order_relaxed) ==
+            date)
+            goto out; /* another thread won */
+    slot = &s->slots[s->next_slot];
+    s->next_slot = (s->next_slot + 1) % SIGV4_KEY_SLOTS;
+    q = atomic_load_explicit(&s->seq, memory_order_relaxed);
+    atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&slot->date, date, memory_order_relaxed);
+    for (size_t j = 0; j < 16; j++)
+        atomic_store_explicit(&slot->words[j], w[j], memory_order_relaxed);
+    atomic_store_explicit(&s->seq, q + 2, memory_order_release);
+out:
+    pthread_mutex_unlock(&s->write_lock);
+    OPENSSL_cleanse(w, sizeof(w));
 }
 
 enum pd_code sigv4_signer_sign_raw(struct sigv4_signer *s, const char date[8],
@@ -194,23 +239,14 @@ enum pd_code sigv4_signer_sign_raw(struct sigv4_signer *s, const char date[8],
                                    unsigned char out[32])
 {
     struct sigv4_hmac_key k;
-    struct sigv4_key_slot *slot;
-    enum pd_code rc = sign_cached(s, date, sts, n, out);
+    uint64_t d = pack_date(date);
+    enum pd_code rc = PD_OK;
 
-    if (rc != PD_ENOTFOUND)
-        return rc;
-    /* A new date: derive outside the lock, then publish, replacing (and
-     * wiping) the older of the two slots. */
-    rc = derive_key(s, date, &k);
-    if (rc == PD_OK && pthread_rwlock_wrlock(&s->lock) == 0) {
-        if (!date_cached(s, date)) { /* another thread may have won */
-            slot = &s->slots[s->next_slot];
-            OPENSSL_cleanse(slot, sizeof(*slot));
-            memcpy(slot->date, date, 8);
-            slot->key = k;
-            s->next_slot = (s->next_slot + 1) % SIGV4_KEY_SLOTS;
-        }
-        pthread_rwlock_unlock(&s->lock);
+    if (!cache_read(s, d, &k)) {
+        /* A new date: derive outside the lock, then publish. */
+        rc = derive_key(s, date, &k);
+        if (rc == PD_OK)
+            cache_write(s, d, &k);
     }
     if (rc == PD_OK)
         rc = sigv4_hmac(&k, sts, n, out);

@@ -2,11 +2,15 @@
  * sigv4.h - AWS Signature Version 4 for S3: presigned URLs and signed
  * request headers, computed locally.
  *
- * Pure: no I/O, no clock (the signing time is always passed in), no globals.
- * The derived signing key is cached inside a signer per (date, region,
- * service) and wiped when replaced or freed. A signer may be shared by many
- * threads: sigv4_presign and sigv4_sign_headers are thread-safe on one
- * signer. Secrets are never copied into error details.
+ * Pure: no I/O, no clock (the signing time is always passed in), no shared
+ * mutable globals (each signing thread keeps one reusable OpenSSL digest
+ * context, freed when the thread exits). The derived signing key is cached
+ * inside a signer per (date, region, service), two dates at a time, and
+ * wiped when replaced or freed. A signer may be shared by many threads:
+ * sigv4_presign and sigv4_sign_headers are thread-safe on one signer, and
+ * reading the cache takes no lock (a sequence counter; only the first
+ * request of a new date writes). Secrets are never copied into error
+ * details.
  *
  * S3 rules apply (no path normalisation, single encoding). The generic SigV4
  * rules used by other AWS services (normalised, double-encoded paths) are
@@ -125,7 +129,8 @@ struct sigv4_presign_request {
  * SIGV4_MAX_KEY_LEN), expiry out of range, credentials expiring before the
  * URL would, an override over SIGV4_OVERRIDE_MAX bytes or holding a control
  * character, overrides on PUT; PD_ELIMIT when out cannot grow enough.
- * Allocation-free once out has room and the date's key is cached.
+ * Allocates nothing itself once out has room (OpenSSL 3.0 allocates inside
+ * each digest); lock-free once the date's key is cached.
  */
 PD_MUST_CHECK enum pd_code sigv4_presign(struct sigv4_signer *s,
                                          const struct sigv4_presign_request *r,
@@ -179,8 +184,20 @@ struct sigv4_signed_request {
 };
 
 void sigv4_signed_request_init(struct sigv4_signed_request *r);
+/* Frees the URL and lines; the lines (token, signature) are wiped first. */
 void sigv4_signed_request_release(struct sigv4_signed_request *r);
 
+/*
+ * Signs an S3 API call for the Authorization header (S3 rules: the key is
+ * encoded once, never normalised). Always sends and signs
+ * X-Amz-Content-Sha256 (radosgw refuses requests without it) and, with
+ * temporary credentials, X-Amz-Security-Token. out must be initialised and
+ * empty. PD_EINVAL naming the problem: bad method (not upper-case letters),
+ * bucket, key (empty, over SIGV4_MAX_KEY_LEN, or without a bucket), a Host,
+ * X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256 or Authorization
+ * among the extra headers, a header value with a line break, a payload hash
+ * that is not 64 lower-case hex digits. Thread-safe on one signer.
+ */
 PD_MUST_CHECK enum pd_code
 sigv4_sign_headers(struct sigv4_signer *s, const struct sigv4_header_request *r,
                    struct sigv4_signed_request *out, struct pd_err *err);
@@ -274,6 +291,9 @@ struct sigv4_sign_options {
     /* Header placement: also send and sign x-amz-content-sha256 (S3 and
      * Ceph radosgw require it). */
     bool content_sha256_header;
+    /* Add the session token after signing, unsigned. Some services want
+     * that; S3 does not (presignd's own S3 paths always sign it). */
+    bool token_unsigned;
 };
 
 #define SIGV4_MAX_ADDED 4
@@ -286,8 +306,8 @@ struct sigv4_signing {
     /* Query placement: the encoded parameters to append to the request's
      * query, "X-Amz-Algorithm=...&...&X-Amz-Signature=...". */
     struct pd_buf query;
-    /* Header placement: "Name:value" lines to add (X-Amz-Date, maybe
-     * X-Amz-Security-Token and x-amz-content-sha256, then Authorization). */
+    /* Header placement: "Name:value" lines to add (X-Amz-Date, then maybe
+     * X-Amz-Content-Sha256 and X-Amz-Security-Token, then Authorization). */
     struct pd_buf added[SIGV4_MAX_ADDED];
     size_t added_count;
 };
@@ -300,7 +320,7 @@ void sigv4_signing_release(struct sigv4_signing *g);
  * running every stage. The request must not carry X-Amz-Date,
  * X-Amz-Security-Token, x-amz-content-sha256 or Authorization headers (or
  * X-Amz-* signing parameters): the signer adds them. The session token, if
- * any, is signed. Thread-safe on one signer.
+ * any, is signed unless o->token_unsigned. Thread-safe on one signer.
  */
 PD_MUST_CHECK enum pd_code
 sigv4_sign_request(struct sigv4_signer *s, const struct sigv4_request *r,
