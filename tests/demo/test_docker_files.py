@@ -221,3 +221,31 @@ def test_every_setting_used_is_documented():
     undocumented = sorted(n for n in used_settings()
                           if "`%s`" % n not in readme)
     assert undocumented == []
+
+
+def install_group(name):
+    script = read(SRC, "scripts", "install-deps.sh")
+    m = re.search(r"^%s=\(([^)]*)\)" % name, script, re.M)
+    return set(m.group(1).split())
+
+
+def test_runtime_group_provides_every_library_the_binary_needs():
+    """The runtime image gets `install-deps.sh runtime` and nothing else."""
+    binary = os.environ.get("PRESIGND_BIN")
+    if not binary or not os.path.exists(binary):
+        pytest.skip("PRESIGND_BIN not built")
+    dyn = subprocess.run(["readelf", "-d", binary], capture_output=True,
+                         text=True, check=True).stdout
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dyn)
+    assert "libcrypto.so.3" in needed
+    runtime = install_group("runtime") | {"libc6"}
+    missing = {}
+    for lib in needed:
+        if "asan" in lib or "ubsan" in lib:  # sanitizer builds only
+            continue
+        owner = subprocess.run(["dpkg", "-S", "*/" + lib],
+                               capture_output=True, text=True).stdout
+        pkgs = {line.split(":")[0] for line in owner.splitlines()}
+        if not pkgs & runtime:
+            missing[lib] = sorted(pkgs)
+    assert missing == {}
