@@ -101,8 +101,23 @@ stop_all() {
     rm -rf "$state"
 }
 
+# A demo still in the foreground (another terminal) is asked to clean up
+# after itself, so two cleanups never race; otherwise (DEMO_DETACH=1, or it
+# died) this process does it.
+stop_foreground_demo() {
+    local pid i
+    pid=$(ours demo) || return 0
+    [ "$pid" != $$ ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 240; i++)); do
+        [ -d "$state" ] && ours demo >/dev/null || return 0
+        sleep 0.25
+    done
+}
+
 if [ "${1:-}" = stop ]; then
     if [ -d "$state" ]; then
+        stop_foreground_demo
         stop_all
         info "demo stopped; $state removed"
     else
@@ -291,11 +306,30 @@ migrate_and_backfill() {
             show "cat .demo/backfill-report.jsonl"
             cat "$state/backfill-report.jsonl"
         fi
-        show "presignd backfill --progress none   # again: nothing left to do"
+        clear_missing
+        show "PRESIGND_S3_ENDPOINTS=$legacy_endpoints presignd backfill --progress none   # again: nothing to do"
         again=$(PRESIGND_S3_ENDPOINTS=$legacy_endpoints "$bin" backfill \
             --progress none 2>&1 || true)
         info "$again"
     fi
+}
+
+# What an operator does with the report's "missing" objects (deleted long
+# ago: broken images today already): clear them, so the user gets the
+# no-image answer, and nothing probes a key that does not exist.
+clear_missing() {
+    local ids
+    ids=$("$py" -c 'import json,sys
+print(",".join("%s" % int(r["subject_id"]) for r in map(json.loads, open(sys.argv[1]))
+               if r.get("reason") == "missing" and r["kind"] == "avatar"))' \
+        "$state/backfill-report.jsonl")
+    [ -n "$ids" ] || return 0
+    info "The report lists avatars whose objects no longer exist: clear them."
+    show "psql -c \"DELETE FROM presignd.object_refs WHERE kind = 'avatar' AND subject_id = ANY('{$ids}'); UPDATE users SET avatar_url = NULL WHERE id = ANY('{$ids}')\""
+    psql -q -v ON_ERROR_STOP=1 -c "BEGIN" \
+        -c "DELETE FROM presignd.object_refs WHERE kind = 'avatar' AND subject_id = ANY('{$ids}'::text[])" \
+        -c "UPDATE users SET avatar_url = NULL WHERE id = ANY('{$ids}'::bigint[])" \
+        -c "COMMIT"
 }
 
 lock_bucket() {
@@ -440,9 +474,11 @@ run_checks() {
 main() {
     if [ -d "$state" ]; then
         info "stopping the previous demo run in $state"
+        stop_foreground_demo
         stop_all
     fi
     mkdir -p "$state/run" "$state/log"
+    echo "$$ $(proc_start_time $$)" >"$state/run/demo.pid"
     trap on_exit EXIT
     trap 'exit 130' INT TERM
 
