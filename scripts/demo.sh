@@ -25,8 +25,9 @@
 #
 # Knobs: DEMO_STATE (state dir, default .demo), DEMO_BIN (use this presignd
 # binary instead of building one), DEMO_GATEWAY_PORT (8080), DEMO_PAGE_PORT
-# (8000), DEMO_BUCKET (demo-user-media), DEMO_KEEP=1 (keep the state dir
-# after a failure, to read the logs).
+# (8000), DEMO_RGW_PORT (radosgw; default a free block below 32768; it takes
+# the 21 ports above too), DEMO_BUCKET (demo-user-media), DEMO_KEEP=1 (keep
+# the state dir after a failure, to read the logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -202,7 +203,8 @@ install_and_build() {
 start_rgw() {
     local try base
     for try in 1 2; do
-        base=$(rgw_port_block)
+        base=${DEMO_RGW_PORT:-$(rgw_port_block)}
+        [ "$try" = 1 ] || base=$(rgw_port_block)
         RGW_PORT=$base bash tests/harness/rgw.sh start "$state/rgw" \
             2>>"$state/log/rgw-start.log" && return 0
         echo "(attempt $try on port $base failed)" >>"$state/log/rgw-start.log"
@@ -516,6 +518,9 @@ The object store: $rgw   (bucket $bucket, now private)
 From a shell:
   curl -si -H 'Cookie: session=$(token_of owner)' $gw/v1/me/avatar
   curl -si $legacy_url   # anonymous: 403
+On another machine than this one, forward all three ports first, e.g.
+  ssh -L $page_port:127.0.0.1:$page_port -L $gw_port:127.0.0.1:$gw_port -L $RGW_PORT:127.0.0.1:$RGW_PORT root@THIS-HOST
+(the presigned URLs point at the object store, which the browser fetches).
 Logs: $state/log/   Settings: $state/pg/env, $state/rgw/env
 (The gravatar user shows 404: the demo allowlists no external host, so
 nothing leaves this machine. See README "Configuration".)
