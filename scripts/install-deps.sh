@@ -22,7 +22,7 @@ build=(build-essential clang clang-format cmake pkg-config git libssl-dev
 test=(postgresql postgresql-client ceph-mon ceph-osd radosgw ceph-common
       awscli curl chromium python3 python3-pytest python3-psycopg2
       python3-botocore imagemagick procps iproute2 util-linux)
-bench=(nginx-light wrk python3-fastapi python3-uvicorn python3-boto3)
+bench=(nginx-light wrk python3-fastapi python3-uvicorn python3-boto3 time)
 
 pkgs=()
 [ $# -gt 0 ] || set -- all

@@ -50,11 +50,21 @@ VALUES ($1::integer, $2, $3);
 -- ===================================================================
 
 -- name: backfill_insert
--- One statement per batch. Parameters are parallel text[] arrays (sent in
--- binary): $1 subject_id, $2 kind, $3 bucket, $4 object_key,
--- $5 content_type (elements may be NULL), $6 source_url. A reference that
--- already exists (written by the app, an earlier run or a concurrent copy)
--- is left alone. The command tag's row count says how many were inserted.
+-- One statement per batch (its own transaction). Parameters are parallel
+-- text[] arrays sent in binary: $1 subject_id, $2 kind, $3 bucket,
+-- $4 object_key, $5 content_type (elements may be NULL), $6 source_url.
+-- The batch holds only references its read found missing, so a plain
+-- INSERT is the fast path; if one was written meanwhile (by the app or a
+-- concurrent copy) the statement fails as a whole with unique_violation and
+-- presignd resends the batch as backfill_insert_or_skip. The command tag's
+-- row count says how many were inserted.
+INSERT INTO presignd.object_refs
+    (subject_id, kind, bucket, object_key, content_type, source_url)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+                     $5::text[], $6::text[]);
+
+-- name: backfill_insert_or_skip
+-- The same batch, leaving every reference that already exists alone.
 INSERT INTO presignd.object_refs
     (subject_id, kind, bucket, object_key, content_type, source_url)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],

@@ -121,21 +121,43 @@ void backfill_classify(const struct backfill_options *o, const char *url,
     }
 }
 
+/* The SQL the walk needs, found once. */
+struct walk_sql {
+    const char *first, *next;
+    const char *insert;         /* plain INSERT: the fast path */
+    const char *insert_or_skip; /* ON CONFLICT DO NOTHING: after a race */
+};
+
+/* Rows checked together: enough to keep the store busy, few enough that
+ * their parse results (about 3.5 kB each) stay small. */
+#define VERIFY_CHUNK 256
+
+struct verify_slot {
+    int row;
+    struct backfill_ref ref;
+};
+
 /* One batch's state: the insert's columns, reused from batch to batch. */
 struct batch {
     const struct backfill_options *o;
     const struct backfill_hooks *h;
-    struct backfill_stats *st;  /* committed batches only */
-    struct backfill_stats cur;  /* the batch being classified */
-    struct backfill_stats pend; /* the batch whose insert is in flight */
-    bool pending;               /* an insert was sent, not yet answered */
-    size_t pend_attempted;      /* references that insert tried to write */
-    struct pgarray cols[P_COUNT];
+    struct backfill_stats *st;       /* committed batches only */
+    struct backfill_stats cur;       /* the batch being classified */
+    struct backfill_stats pend;      /* the batch whose insert is in flight */
+    bool pending;                    /* an insert was sent, not yet answered */
+    size_t pend_attempted;           /* references that insert tried to write */
+    struct pgarray sets[2][P_COUNT]; /* double buffer: */
+    struct pgarray *cols;            /* the batch being classified, and */
+    struct pgarray *pend_cols;       /* the batch in flight, kept for a retry */
+    const struct walk_sql *q;
     struct backfill_ref ref; /* large: kept here, not on the stack */
-    struct backfill_ref alt; /* the other reading of an ambiguous '+' */
     struct pd_buf cursor;    /* the last row's cursor */
-    char content_type[128];
-    char detail[256];
+    /* --verify: convertible rows wait here until a chunk is checked. */
+    struct verify_slot *slots;
+    size_t slot_count;
+    struct backfill_check *checks; /* the first reading of each slot */
+    struct backfill_check *alts;   /* '+' as a plus, for the missing */
+    size_t *alt_slot;              /* alts[j] belongs to slots[alt_slot[j]] */
 };
 
 static enum pd_code report(struct batch *b, PGresult *res, int row,
@@ -160,61 +182,21 @@ static enum pd_code report(struct batch *b, PGresult *res, int row,
     return b->h->on_item(b->h->arg, &it, err);
 }
 
-static enum backfill_exists head(struct batch *b, const struct backfill_ref *r)
-{
-    struct backfill_object obj = {&r->parsed, r->parsed.key, r->parsed.key_len};
-
-    b->content_type[0] = '\0';
-    b->detail[0] = '\0';
-    return b->o->verify->head(b->o->verify->arg, &obj, b->content_type,
-                              sizeof(b->content_type), b->detail,
-                              sizeof(b->detail));
-}
-
-/*
- * --verify: HEAD the object; when it is missing and the key came from a raw
- * '+', try the other reading (each '+' a plus) and keep whichever exists.
- */
-static enum pd_code verify(struct batch *b, PGresult *res, int row,
-                           struct pd_err *err)
-{
-    enum backfill_exists ex = head(b, &b->ref);
-
-    if (ex == BACKFILL_MISSING && b->ref.parsed.ambiguous_plus) {
-        b->alt = b->ref;
-        memcpy(b->alt.parsed.key, b->ref.parsed.key_literal_plus,
-               sizeof(b->alt.parsed.key));
-        if (head(b, &b->alt) == BACKFILL_EXISTS) {
-            memcpy(b->ref.parsed.key, b->alt.parsed.key,
-                   sizeof(b->ref.parsed.key));
-            b->cur.plus_as_plus++;
-            ex = BACKFILL_EXISTS;
-        }
-    }
-    if (ex == BACKFILL_EXISTS) {
-        b->cur.verified++;
-        return PD_OK;
-    }
-    if (ex == BACKFILL_MISSING)
-        b->cur.missing++;
-    else
-        b->cur.verify_failed++;
-    return report(b, res, row, &b->ref,
-                  ex == BACKFILL_MISSING ? "missing" : "verify-failed",
-                  b->detail, err);
-}
-
 static enum pd_code push_ref(struct batch *b, PGresult *res, int row,
-                             const char *url)
+                             const struct backfill_ref *r,
+                             const char *store_type)
 {
-    const struct s3url_result *p = &b->ref.parsed;
-    const char *ct = b->content_type[0] != '\0'
-                         ? b->content_type
+    const struct s3url_result *p = &r->parsed;
+    const char *ct = store_type != NULL && store_type[0] != '\0'
+                         ? store_type
                          : backfill_content_type(p->key, p->key_len);
     const char *subject = PQgetvalue(res, row, COL_SUBJECT);
     const char *kind = PQgetvalue(res, row, COL_KIND);
+    const char *url = PQgetvalue(res, row, COL_URL);
     enum pd_code rc;
 
+    if (p->ambiguous_plus)
+        b->cur.ambiguous_plus++;
     rc = pgarray_push(&b->cols[P_SUBJECT], subject, strlen(subject));
     if (rc == PD_OK)
         rc = pgarray_push(&b->cols[P_KIND], kind, strlen(kind));
@@ -226,6 +208,92 @@ static enum pd_code push_ref(struct batch *b, PGresult *res, int row,
         rc = pgarray_push(&b->cols[P_CTYPE], ct, ct ? strlen(ct) : 0);
     if (rc == PD_OK)
         rc = pgarray_push(&b->cols[P_SOURCE], url, strlen(url));
+    return rc;
+}
+
+static void check_init(struct backfill_check *c, const struct s3url_result *p,
+                       const char *key)
+{
+    c->parsed = p;
+    c->key = key;
+    c->key_len = p->key_len;
+    c->exists = BACKFILL_CHECK_FAILED;
+    c->content_type[0] = '\0';
+    c->detail[0] = '\0';
+}
+
+/*
+ * One checked slot: keeps the '+'-as-plus reading when only it exists,
+ * counts, reports a missing or unchecked object (which is still written:
+ * the URL said so), and queues the reference.
+ */
+static enum pd_code finish_slot(struct batch *b, PGresult *res,
+                                struct verify_slot *s,
+                                const struct backfill_check *c,
+                                const struct backfill_check *alt,
+                                struct pd_err *err)
+{
+    struct s3url_result *p = &s->ref.parsed;
+    enum pd_code rc = PD_OK;
+
+    if (alt != NULL && alt->exists == BACKFILL_EXISTS) {
+        memcpy(p->key, p->key_literal_plus, sizeof(p->key));
+        b->cur.plus_as_plus++;
+        c = alt;
+    }
+    if (c->exists == BACKFILL_EXISTS)
+        b->cur.verified++;
+    else if (c->exists == BACKFILL_MISSING)
+        b->cur.missing++;
+    else
+        b->cur.verify_failed++;
+    if (c->exists != BACKFILL_EXISTS)
+        rc = report(b, res, s->row, &s->ref,
+                    c->exists == BACKFILL_MISSING ? "missing" : "verify-failed",
+                    c->detail, err);
+    if (rc == PD_OK &&
+        push_ref(b, res, s->row, &s->ref, c->content_type) != PD_OK)
+        rc = pd_fail(err, PD_ELIMIT,
+                     "backfill batch is too large for memory limits; use a "
+                     "smaller --batch-size");
+    return rc;
+}
+
+/*
+ * --verify: checks the waiting slots at once; a key read from a raw '+'
+ * whose object is missing is checked again with each '+' as a plus, and
+ * the reading that exists is kept.
+ */
+static enum pd_code flush_verify(struct batch *b, PGresult *res,
+                                 struct pd_err *err)
+{
+    const struct backfill_verifier *v = b->o->verify;
+    size_t n = b->slot_count, m = 0, j = 0;
+    enum pd_code rc = PD_OK;
+
+    for (size_t i = 0; i < n; i++)
+        check_init(&b->checks[i], &b->slots[i].ref.parsed,
+                   b->slots[i].ref.parsed.key);
+    if (n > 0)
+        v->check(v->arg, b->checks, n);
+    for (size_t i = 0; i < n; i++) {
+        const struct s3url_result *p = &b->slots[i].ref.parsed;
+
+        if (b->checks[i].exists != BACKFILL_MISSING || !p->ambiguous_plus)
+            continue;
+        check_init(&b->alts[m], p, p->key_literal_plus);
+        b->alt_slot[m++] = i;
+    }
+    if (m > 0)
+        v->check(v->arg, b->alts, m);
+    for (size_t i = 0; i < n && rc == PD_OK; i++) {
+        const struct backfill_check *alt = NULL;
+
+        if (j < m && b->alt_slot[j] == i)
+            alt = &b->alts[j++];
+        rc = finish_slot(b, res, &b->slots[i], &b->checks[i], alt, err);
+    }
+    b->slot_count = 0;
     return rc;
 }
 
@@ -250,15 +318,14 @@ static enum pd_code process_row(struct batch *b, PGresult *res, int row,
         return report(b, res, row, &b->ref, b->ref.reason, b->ref.parsed.detail,
                       err);
     }
-    b->content_type[0] = '\0';
     if (b->o->verify != NULL) {
-        rc = verify(b, res, row, err);
-        if (rc != PD_OK)
-            return rc;
+        /* Checked with others of its chunk, then queued in row order. */
+        b->slots[b->slot_count].row = row;
+        b->slots[b->slot_count++].ref = b->ref;
+        return b->slot_count == VERIFY_CHUNK ? flush_verify(b, res, err)
+                                             : PD_OK;
     }
-    if (b->ref.parsed.ambiguous_plus)
-        b->cur.ambiguous_plus++;
-    rc = push_ref(b, res, row, url);
+    rc = push_ref(b, res, row, &b->ref, NULL);
     if (rc != PD_OK)
         return pd_fail(err, rc,
                        "backfill batch is too large for memory "
@@ -298,30 +365,61 @@ static PGresult *await(PGconn *conn)
     return res;
 }
 
+static void wire_values(struct pgarray *cols, const char *values[P_COUNT],
+                        int lengths[P_COUNT])
+{
+    for (int i = 0; i < P_COUNT; i++)
+        values[i] = pgarray_finish(&cols[i], &lengths[i]);
+}
+
+static const Oid insert_types[P_COUNT] = {
+    PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID,
+    PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID};
+static const int insert_formats[P_COUNT] = {1, 1, 1, 1, 1, 1};
+
 /*
- * Sends the batch's references as one INSERT (its own transaction) and
- * returns at once; libpq has copied the parameters, so the arrays are free
- * for the next batch while the server works.
+ * Sends the batch's references as one plain INSERT (its own transaction)
+ * and returns at once. The batch's arrays are kept for a retry; the other
+ * set takes the next batch while the server works.
  */
-static enum pd_code send_insert(struct batch *b, PGconn *conn, const char *sql,
+static enum pd_code send_insert(struct batch *b, PGconn *conn,
                                 struct pd_err *err)
 {
-    const Oid types[P_COUNT] = {PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID,
-                                PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID,
-                                PGARRAY_TEXT_ARRAY_OID, PGARRAY_TEXT_ARRAY_OID};
-    const int formats[P_COUNT] = {1, 1, 1, 1, 1, 1};
     const char *values[P_COUNT];
     int lengths[P_COUNT];
 
-    for (int i = 0; i < P_COUNT; i++)
-        values[i] = pgarray_finish(&b->cols[i], &lengths[i]);
-    if (!PQsendQueryParams(conn, sql, P_COUNT, types, values, lengths, formats,
-                           0))
+    wire_values(b->cols, values, lengths);
+    if (!PQsendQueryParams(conn, b->q->insert, P_COUNT, insert_types, values,
+                           lengths, insert_formats, 0))
         return db_fail(err, NULL, conn, "backfill insert");
     b->pend = b->cur;
     b->pend_attempted = b->cols[P_SUBJECT].count;
     b->pending = true;
+    b->pend_cols = b->cols;
+    b->cols = b->cols == b->sets[0] ? b->sets[1] : b->sets[0];
     return PD_OK;
+}
+
+static bool is_unique_violation(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return state != NULL && strcmp(state, "23505") == 0;
+}
+
+/*
+ * The plain INSERT met a reference written since the batch was read (by
+ * the app or another copy): the whole statement was rolled back, so the
+ * batch is sent again, skipping what exists.
+ */
+static PGresult *insert_or_skip(struct batch *b, PGconn *conn)
+{
+    const char *values[P_COUNT];
+    int lengths[P_COUNT];
+
+    wire_values(b->pend_cols, values, lengths);
+    return PQexecParams(conn, b->q->insert_or_skip, P_COUNT, insert_types,
+                        values, lengths, insert_formats, 0);
 }
 
 /* Collects the in-flight insert: counts what it wrote, commits the batch. */
@@ -335,11 +433,15 @@ static enum pd_code finish_insert(struct batch *b, PGconn *conn,
         return PD_OK;
     b->pending = false;
     res = await(conn);
+    if (PQresultStatus(res) == PGRES_FATAL_ERROR && is_unique_violation(res)) {
+        PQclear(res);
+        res = insert_or_skip(b, conn);
+    }
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return db_fail(err, res, conn, "backfill insert");
     inserted = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
     PQclear(res);
-    /* A conflict means another writer got there first: already there. */
+    /* What was not inserted had been written by someone else meanwhile. */
     b->pend.outcomes[BACKFILL_CONVERTED] += inserted;
     b->pend.outcomes[BACKFILL_ALREADY] += b->pend_attempted - inserted;
     committed(b, &b->pend);
@@ -410,29 +512,26 @@ static enum pd_code classify_batch(struct batch *b, PGresult *res,
         pgarray_reset(&b->cols[i]);
     for (int i = 0; i < PQntuples(res) && rc == PD_OK; i++)
         rc = process_row(b, res, i, err);
+    if (rc == PD_OK && b->o->verify != NULL)
+        rc = flush_verify(b, res, err);
     return rc;
 }
 
 /* Hands the classified batch on: to the writer, or straight to the totals
  * when there is nothing to write (or this is a dry run). */
 static enum pd_code write_batch(struct batch *b, PGconn *writer,
-                                const char *insert, struct pd_err *err)
+                                struct pd_err *err)
 {
     enum pd_code rc = finish_insert(b, writer, err);
 
     if (rc != PD_OK)
         return rc;
     if (b->cols[P_SUBJECT].count > 0 && !b->o->dry_run)
-        return send_insert(b, writer, insert, err);
+        return send_insert(b, writer, err);
     b->cur.outcomes[BACKFILL_CONVERTED] += b->cols[P_SUBJECT].count;
     committed(b, &b->cur);
     return PD_OK;
 }
-
-/* The SQL the walk needs, found once. */
-struct walk_sql {
-    const char *first, *next, *insert;
-};
 
 static size_t next_size(const struct batch *b, unsigned long long walked)
 {
@@ -475,7 +574,7 @@ static enum pd_code walk(struct batch *b, PGconn *reader, PGconn *writer,
         PQclear(res);
         res = NULL;
         if (rc == PD_OK)
-            rc = write_batch(b, writer, q->insert, err);
+            rc = write_batch(b, writer, err);
     }
     PQclear(res);
     if (rc == PD_OK)
@@ -508,7 +607,24 @@ static enum pd_code find_sql(const struct backfill_options *o,
         rc = hostsql_require(o->host, "backfill_next", &q->next, err);
     if (rc == PD_OK)
         rc = hostsql_require(o->internal, "backfill_insert", &q->insert, err);
+    if (rc == PD_OK)
+        rc = hostsql_require(o->internal, "backfill_insert_or_skip",
+                             &q->insert_or_skip, err);
     return rc;
+}
+
+static enum pd_code alloc_verify(struct batch *b, struct pd_err *err)
+{
+    if (b->o->verify == NULL)
+        return PD_OK;
+    b->slots = calloc(VERIFY_CHUNK, sizeof(*b->slots));
+    b->checks = calloc(VERIFY_CHUNK, sizeof(*b->checks));
+    b->alts = calloc(VERIFY_CHUNK, sizeof(*b->alts));
+    b->alt_slot = calloc(VERIFY_CHUNK, sizeof(*b->alt_slot));
+    if (b->slots == NULL || b->checks == NULL || b->alts == NULL ||
+        b->alt_slot == NULL)
+        return pd_fail(err, PD_ENOMEM, "out of memory");
+    return PD_OK;
 }
 
 enum pd_code backfill_run(PGconn *reader, PGconn *writer,
@@ -532,15 +648,27 @@ enum pd_code backfill_run(PGconn *reader, PGconn *writer,
     b->o = o;
     b->h = h;
     b->st = stats;
-    for (int i = 0; i < P_COUNT; i++)
-        pgarray_init(&b->cols[i], ARRAY_MAX);
+    b->q = &q;
+    for (int i = 0; i < P_COUNT; i++) {
+        pgarray_init(&b->sets[0][i], ARRAY_MAX);
+        pgarray_init(&b->sets[1][i], ARRAY_MAX);
+    }
+    b->cols = b->sets[0];
     pd_buf_init(&b->cursor, 4096);
 
-    rc = walk(b, reader, writer, &q, err);
+    rc = alloc_verify(b, err);
+    if (rc == PD_OK)
+        rc = walk(b, reader, writer, &q, err);
 
-    for (int i = 0; i < P_COUNT; i++)
-        pgarray_release(&b->cols[i]);
+    for (int i = 0; i < P_COUNT; i++) {
+        pgarray_release(&b->sets[0][i]);
+        pgarray_release(&b->sets[1][i]);
+    }
     pd_buf_release(&b->cursor);
+    free(b->slots);
+    free(b->checks);
+    free(b->alts);
+    free(b->alt_slot);
     free(b);
     return rc;
 }

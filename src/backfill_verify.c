@@ -1,7 +1,8 @@
 /*
  * backfill_verify.c - signed HEAD requests for `presignd backfill --verify`
  * (see backfill_verify.h): each object gets a presigned HEAD URL, computed
- * locally, and one libcurl request on a reused connection.
+ * locally, and one libcurl request; up to --verify-concurrency requests are
+ * in flight at once, each handle reusing its connection.
  */
 #include "presignd/backfill_verify.h"
 
@@ -10,6 +11,7 @@
 #include "presignd/sigv4.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,14 @@ struct region_signer {
     struct sigv4_signer *signer;
 };
 
+/* One request in flight: a handle that keeps its connection between
+ * requests, and the check it answers. */
+struct head_slot {
+    CURL *curl;
+    struct pd_buf url; /* the presigned URL, wiped after use */
+    struct backfill_check *job;
+};
+
 struct backfill_verify_s3 {
     struct backfill_verifier hook;
     struct sigv4_credentials creds; /* wiped on free */
@@ -33,8 +43,9 @@ struct backfill_verify_s3 {
     /* AWS_ENDPOINT_URL(_S3): every request goes there, path-style. */
     struct sigv4_endpoint forced;
     bool has_forced;
-    CURL *curl;
-    struct pd_buf url;
+    CURLM *multi;
+    struct head_slot slots[BACKFILL_VERIFY_MAX_CONCURRENCY];
+    size_t concurrency;
 };
 
 /* The signer for region, made on first use. */
@@ -85,93 +96,163 @@ static enum pd_code target(const struct backfill_verify_s3 *v,
 }
 
 static enum pd_code presign_head(struct backfill_verify_s3 *v,
-                                 const struct backfill_object *obj,
-                                 struct pd_err *err)
+                                 struct head_slot *slot, struct pd_err *err)
 {
+    const struct backfill_check *c = slot->job;
     struct sigv4_presign_request r = {0};
     struct sigv4_endpoint ep;
     struct sigv4_signer *signer;
     const char *region;
-    enum pd_code rc = target(v, obj->parsed, &ep, &region, &r.addressing, err);
+    enum pd_code rc = target(v, c->parsed, &ep, &region, &r.addressing, err);
 
     if (rc != PD_OK)
         return rc;
     signer = signer_for(v, region, err);
     if (signer == NULL)
-        return err != NULL ? err->code : PD_ECONFIG;
+        return PD_ECONFIG;
     r.method = "HEAD";
-    r.bucket = obj->parsed->bucket;
-    r.key = obj->key;
-    r.key_len = obj->key_len;
+    r.bucket = c->parsed->bucket;
+    r.key = c->key;
+    r.key_len = c->key_len;
     r.endpoint = &ep;
     r.now = time(NULL);
     r.expires = HEAD_EXPIRES;
-    pd_buf_reset(&v->url);
-    return sigv4_presign(signer, &r, &v->url, err);
+    pd_buf_reset(&slot->url);
+    return sigv4_presign(signer, &r, &slot->url, err);
 }
 
-static void copy_content_type(CURL *curl, char *out, size_t size)
+/* Signs the slot's check and hands it to the multi handle. */
+static bool start(struct backfill_verify_s3 *v, struct head_slot *slot)
 {
-    char *ct = NULL;
-
-    if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
-        ct != NULL && strlen(ct) < size)
-        snprintf(out, size, "%s", ct);
-}
-
-static enum backfill_exists head(void *arg, const struct backfill_object *obj,
-                                 char *content_type, size_t ct_size,
-                                 char *detail, size_t detail_size)
-{
-    struct backfill_verify_s3 *v = arg;
     struct pd_err err;
-    CURLcode cc;
-    long status = 0;
 
     pd_err_clear(&err);
-    if (presign_head(v, obj, &err) != PD_OK) {
-        snprintf(detail, detail_size, "cannot sign: %s", err.msg);
-        return BACKFILL_CHECK_FAILED;
+    if (presign_head(v, slot, &err) != PD_OK) {
+        slot->job->exists = BACKFILL_CHECK_FAILED;
+        snprintf(slot->job->detail, sizeof(slot->job->detail),
+                 "cannot sign: %.200s", err.msg);
+        return false;
     }
-    curl_easy_setopt(v->curl, CURLOPT_URL, v->url.data);
-    cc = curl_easy_perform(v->curl);
+    curl_easy_setopt(slot->curl, CURLOPT_URL, slot->url.data);
+    curl_easy_setopt(slot->curl, CURLOPT_PRIVATE, slot);
+    if (curl_multi_add_handle(v->multi, slot->curl) != CURLM_OK) {
+        slot->job->exists = BACKFILL_CHECK_FAILED;
+        snprintf(slot->job->detail, sizeof(slot->job->detail),
+                 "cannot start the HEAD request");
+        return false;
+    }
+    return true;
+}
+
+/* Records what the store answered for a finished request. */
+static void finish(struct backfill_verify_s3 *v, struct head_slot *slot,
+                   CURLcode cc)
+{
+    struct backfill_check *c = slot->job;
+    long status = 0;
+    char *ct = NULL;
+
+    curl_multi_remove_handle(v->multi, slot->curl);
     /* The presigned URL is a bearer credential for 5 minutes: drop it. */
-    pd_buf_reset(&v->url);
+    if (slot->url.data != NULL)
+        OPENSSL_cleanse(slot->url.data, slot->url.len);
+    pd_buf_reset(&slot->url);
+    slot->job = NULL;
     if (cc != CURLE_OK) {
-        snprintf(detail, detail_size, "HEAD failed: %s",
+        c->exists = BACKFILL_CHECK_FAILED;
+        snprintf(c->detail, sizeof(c->detail), "HEAD failed: %s",
                  curl_easy_strerror(cc));
-        return BACKFILL_CHECK_FAILED;
+        return;
     }
-    curl_easy_getinfo(v->curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(slot->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) {
-        copy_content_type(v->curl, content_type, ct_size);
-        return BACKFILL_EXISTS;
+        c->exists = BACKFILL_EXISTS;
+        if (curl_easy_getinfo(slot->curl, CURLINFO_CONTENT_TYPE, &ct) ==
+                CURLE_OK &&
+            ct != NULL && strlen(ct) < sizeof(c->content_type))
+            snprintf(c->content_type, sizeof(c->content_type), "%s", ct);
+        return;
     }
-    snprintf(detail, detail_size, "HEAD answered %ld", status);
-    if (status == 404)
-        return BACKFILL_MISSING;
+    snprintf(c->detail, sizeof(c->detail), "HEAD answered %ld", status);
     /* S3 answers 403, not 404, for a missing key when the caller may not
      * list the bucket: that is "unknown", not "missing". */
-    return BACKFILL_CHECK_FAILED;
+    c->exists = status == 404 ? BACKFILL_MISSING : BACKFILL_CHECK_FAILED;
+}
+
+static void collect_done(struct backfill_verify_s3 *v, size_t *running)
+{
+    CURLMsg *msg;
+    int left;
+    struct head_slot *slot;
+
+    while ((msg = curl_multi_info_read(v->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        slot = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
+        if (slot == NULL)
+            continue;
+        finish(v, slot, msg->data.result);
+        (*running)--;
+    }
+}
+
+static struct head_slot *free_slot(struct backfill_verify_s3 *v)
+{
+    for (size_t i = 0; i < v->concurrency; i++)
+        if (v->slots[i].job == NULL)
+            return &v->slots[i];
+    return NULL;
+}
+
+/* The hook: keeps up to `concurrency` HEADs in flight until all n are
+ * answered (each request is bounded by REQUEST_TIMEOUT). */
+static void check(void *arg, struct backfill_check *checks, size_t n)
+{
+    struct backfill_verify_s3 *v = arg;
+    size_t next = 0, running = 0;
+    struct head_slot *slot;
+    int still;
+
+    while (next < n || running > 0) {
+        while (next < n && (slot = free_slot(v)) != NULL) {
+            slot->job = &checks[next++];
+            if (start(v, slot))
+                running++;
+            else
+                slot->job = NULL;
+        }
+        curl_multi_perform(v->multi, &still);
+        collect_done(v, &running);
+        if (running > 0)
+            curl_multi_poll(v->multi, NULL, 0, 1000, NULL);
+    }
 }
 
 static enum pd_code setup_curl(struct backfill_verify_s3 *v, struct pd_err *err)
 {
-    v->curl = curl_easy_init();
-    if (v->curl == NULL)
+    v->multi = curl_multi_init();
+    if (v->multi == NULL)
         return pd_fail(err, PD_ENOMEM, "cannot create a curl handle");
-    curl_easy_setopt(v->curl, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(v->curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(v->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(v->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
-    curl_easy_setopt(v->curl, CURLOPT_TIMEOUT, REQUEST_TIMEOUT);
-    curl_easy_setopt(v->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(v->curl, CURLOPT_USERAGENT, "presignd-backfill");
+    for (size_t i = 0; i < v->concurrency; i++) {
+        CURL *c = curl_easy_init();
+
+        if (c == NULL)
+            return pd_fail(err, PD_ENOMEM, "cannot create a curl handle");
+        v->slots[i].curl = c;
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, REQUEST_TIMEOUT);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "presignd-backfill");
+    }
     return PD_OK;
 }
 
 enum pd_code backfill_verify_s3_new(struct backfill_verify_s3 **out,
-                                    struct pd_err *err)
+                                    size_t concurrency, struct pd_err *err)
 {
     struct backfill_verify_s3 *v = calloc(1, sizeof(*v));
     const char *forced = awsenv_endpoint_url();
@@ -180,9 +261,13 @@ enum pd_code backfill_verify_s3_new(struct backfill_verify_s3 **out,
     *out = NULL;
     if (v == NULL)
         return pd_fail(err, PD_ENOMEM, "out of memory");
-    pd_buf_init(&v->url, 64 * 1024);
+    if (concurrency < 1 || concurrency > BACKFILL_VERIFY_MAX_CONCURRENCY)
+        concurrency = BACKFILL_VERIFY_MAX_CONCURRENCY;
+    v->concurrency = concurrency;
+    for (size_t i = 0; i < concurrency; i++)
+        pd_buf_init(&v->slots[i].url, 64 * 1024);
     v->hook.arg = v;
-    v->hook.head = head;
+    v->hook.check = check;
     rc = awsenv_credentials(&v->creds, err);
     if (rc == PD_OK && forced != NULL && forced[0] != '\0') {
         rc = sigv4_endpoint_parse(&v->forced, forced, err);
@@ -211,8 +296,15 @@ void backfill_verify_s3_free(struct backfill_verify_s3 *v)
     for (size_t i = 0; i < v->signer_count; i++)
         sigv4_signer_free(v->signers[i].signer);
     sigv4_credentials_wipe(&v->creds);
-    if (v->curl != NULL)
-        curl_easy_cleanup(v->curl);
-    pd_buf_release_wipe(&v->url);
+    for (size_t i = 0; i < v->concurrency; i++) {
+        if (v->slots[i].curl != NULL) {
+            if (v->multi != NULL && v->slots[i].job != NULL)
+                curl_multi_remove_handle(v->multi, v->slots[i].curl);
+            curl_easy_cleanup(v->slots[i].curl);
+        }
+        pd_buf_release_wipe(&v->slots[i].url);
+    }
+    if (v->multi != NULL)
+        curl_multi_cleanup(v->multi);
     free(v);
 }

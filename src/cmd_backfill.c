@@ -45,6 +45,7 @@ struct backfill_cli {
     const char *queries;
     const char *report_path;
     bool verify;
+    size_t verify_concurrency;
     enum progress_mode progress;
     /* run state */
     struct hostsql *host;
@@ -60,53 +61,60 @@ struct backfill_cli {
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: presignd backfill --bucket NAME [OPTIONS]\n\n"
-        "Turns the legacy URLs of the host's rows into object references "
-        "(presignd.object_refs),\nin primary-key order, one transaction per "
-        "batch. Only missing references are\nwritten, so re-running is a "
-        "no-op and a killed run can simply be started again.\n\n"
+    fputs(
+        "usage: presignd backfill --bucket NAME [OPTIONS]\n"
+        "\n"
+        "Turns the host's legacy image URLs into object references\n"
+        "(presignd.object_refs), in primary-key order, one transaction per "
+        "batch.\n"
+        "Only missing references are written: re-running is a no-op, and a run "
+        "that\n"
+        "was killed can simply be started again.\n"
+        "\n"
         "options:\n"
-        "  --bucket NAME          a bucket references may point into "
+        "  --bucket NAME        a bucket references may point into "
         "(repeatable; also\n"
-        "                         PRESIGND_BUCKETS=a,b). URLs of other "
-        "buckets are not written\n"
-        "  --dry-run              change nothing; report what a real run "
-        "would do\n"
-        "  --batch-size N         host rows per batch/transaction (default "
-        "5000, max %d)\n"
-        "  --limit N              stop after N host rows\n"
-        "  --kind K               avatar, signature or all (default)\n"
-        "  --report FILE          write every item not converted (and, with "
-        "--verify, every\n"
-        "                         missing object) as JSON lines with its "
+        "                       PRESIGND_BUCKETS=a,b); other buckets are not "
+        "written\n"
+        "  --dry-run            change nothing; report what a real run would "
+        "do\n"
+        "  --batch-size N       host rows per batch (default 5000, max "
+        "100000)\n"
+        "  --limit N            stop after N host rows\n"
+        "  --kind K             avatar, signature or all (default)\n"
+        "  --report FILE        every item not converted (and, with --verify, "
+        "every\n"
+        "                       missing object) as JSON lines, with the "
         "reason\n"
-        "  --verify               check each object with a signed HEAD "
-        "request (AWS_* settings);\n"
-        "                         for a raw '+' keep whichever reading "
-        "exists\n"
+        "  --verify             check each object with a signed HEAD (AWS_* "
+        "settings);\n"
+        "                       for a raw '+', keep the reading that exists\n"
+        "  --verify-concurrency N  HEAD requests in flight (default 16, max "
+        "64)\n"
         "  --s3-endpoint URL[@REGION]  a custom path-style S3 endpoint "
-        "(repeatable; also\n"
-        "                         PRESIGND_S3_ENDPOINTS, comma-separated)\n"
-        "  --cdn HOST=BUCKET[/PREFIX][@REGION]  a CDN host serving a bucket "
         "(repeatable;\n"
-        "                         also PRESIGND_CDNS, comma-separated)\n"
-        "  --queries FILE         host queries file (default: "
-        "$PRESIGND_QUERIES, else built-in)\n"
-        "  --progress MODE        auto (default: a status line on a "
-        "terminal, else JSON\n"
-        "                         lines), tty, json or none; on stderr\n"
-        "  -h, --help             show this help\n\n"
-        "The summary is one JSON line on stdout: rows, items, converted, "
-        "already_converted,\nno_url, external, unparseable, "
-        "bucket_not_configured, ambiguous_plus, and with\n--verify verified, "
-        "missing, plus_as_plus, verify_failed.\n"
-        "Database: DATABASE_URL (libpq URI or conninfo) or the PG* "
-        "variables.\n"
-        "exit status: 0 done, 1 failure, 2 usage error, %d done but some "
-        "URLs could not be\nparsed (see --report).\n",
-        BACKFILL_MAX_BATCH, BACKFILL_EXIT_UNPARSEABLE);
+        "                       also PRESIGND_S3_ENDPOINTS, comma-separated)\n"
+        "  --cdn HOST=BUCKET[/PREFIX][@REGION]  a CDN host serving a bucket\n"
+        "                       (repeatable; also PRESIGND_CDNS, "
+        "comma-separated)\n"
+        "  --queries FILE       host queries file (default: $PRESIGND_QUERIES, "
+        "else\n"
+        "                       the built-in sql/queries.sql)\n"
+        "  --progress MODE      on stderr: auto (a status line on a terminal, "
+        "else\n"
+        "                       one JSON line per batch), tty, json or none\n"
+        "  -h, --help           show this help\n"
+        "\n"
+        "The summary is one JSON line on stdout: rows, items, converted,\n"
+        "already_converted, no_url, external, unparseable, "
+        "bucket_not_configured,\n"
+        "ambiguous_plus; with --verify also verified, missing, plus_as_plus,\n"
+        "verify_failed.\n"
+        "Database: DATABASE_URL (libpq URI or conninfo) or the PG* variables.\n"
+        "exit status: 0 done, 1 failure, 2 usage error, 3 done but some URLs "
+        "could\n"
+        "not be parsed (see --report).\n",
+        out);
 }
 
 static int usage_error(const char *fmt, ...) PD_PRINTF(1, 2);
@@ -208,6 +216,12 @@ static int parse_option(struct backfill_cli *c, int opt, const char *arg)
     case 'v':
         c->verify = true;
         return -1;
+    case 'V':
+        if (!parse_count(arg, BACKFILL_VERIFY_MAX_CONCURRENCY, &n))
+            return usage_error("--verify-concurrency must be 1..%d, not '%s'",
+                               BACKFILL_VERIFY_MAX_CONCURRENCY, arg);
+        c->verify_concurrency = (size_t)n;
+        return -1;
     case 'q':
         c->queries = arg;
         return -1;
@@ -255,6 +269,7 @@ static int parse_args(int argc, char **argv, struct backfill_cli *c)
         {"kind", required_argument, NULL, 'k'},
         {"report", required_argument, NULL, 'r'},
         {"verify", no_argument, NULL, 'v'},
+        {"verify-concurrency", required_argument, NULL, 'V'},
         {"queries", required_argument, NULL, 'q'},
         {"s3-endpoint", required_argument, NULL, 'e'},
         {"cdn", required_argument, NULL, 'c'},
@@ -265,6 +280,7 @@ static int parse_args(int argc, char **argv, struct backfill_cli *c)
     int opt, status = -1;
 
     c->opts.batch_size = 5000;
+    c->verify_concurrency = 16;
     optind = 1;
     while (status < 0 &&
            (opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
@@ -465,7 +481,8 @@ static enum pd_code prepare(struct backfill_cli *c)
         curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         rc = pd_fail(&c->err, PD_EIO, "cannot initialise libcurl");
     if (rc == PD_OK && c->verify)
-        rc = backfill_verify_s3_new(&c->verifier, &c->err);
+        rc = backfill_verify_s3_new(&c->verifier, c->verify_concurrency,
+                                    &c->err);
     if (rc == PD_OK)
         rc = open_conn(c, &c->conn);
     if (rc == PD_OK && !c->opts.dry_run)

@@ -141,6 +141,10 @@ enum pd_code sigv4_endpoint_parse(struct sigv4_endpoint *out, const char *url,
     out->custom = true;
     if (url == NULL || url[0] == '\0')
         return pd_fail(err, PD_EINVAL, "endpoint URL is empty");
+    /* Checked first so a password never reaches an error message. */
+    if (strchr(url, '@') != NULL)
+        return pd_fail(err, PD_EINVAL,
+                       "endpoint URL must not contain user information");
     if (strncasecmp(url, "https://", 8) == 0) {
         out->https = true;
         p = url + 8;
@@ -153,9 +157,6 @@ enum pd_code sigv4_endpoint_parse(struct sigv4_endpoint *out, const char *url,
                        url);
     }
     end = p + strcspn(p, "/?#");
-    if (memchr(p, '@', (size_t)(end - p)) != NULL)
-        return pd_fail(err, PD_EINVAL,
-                       "endpoint URL must not contain user information");
     if (*end != '\0' && strcmp(end, "/") != 0)
         return pd_fail(err, PD_EINVAL,
                        "endpoint URL '%.200s' must not have "
@@ -248,8 +249,11 @@ enum pd_code sigv4_target_resolve(struct sigv4_target *t,
                                   struct pd_err *err)
 {
     size_t blen = strlen(bucket), hlen = strlen(e->host);
+    /* botocore and the AWS CLI choose path style for custom endpoints
+     * under "auto": MinIO and Ceph RGW rarely have wildcard DNS. */
     bool virt = a == SIGV4_ADDRESSING_VIRTUAL ||
-                (a == SIGV4_ADDRESSING_AUTO && virtual_ok(e, bucket, true));
+                (a == SIGV4_ADDRESSING_AUTO && !e->custom &&
+                 virtual_ok(e, bucket, true));
     char *h = t->host;
 
     if (a == SIGV4_ADDRESSING_VIRTUAL && !virtual_ok(e, bucket, false))

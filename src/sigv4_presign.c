@@ -72,6 +72,8 @@ static enum pd_code check_request(const struct sigv4_signer *s,
                        r->expires, SIGV4_MAX_EXPIRES);
     if (r->endpoint == NULL)
         return pd_fail(err, PD_EINVAL, "no endpoint");
+    if (r->now < 0 || r->now > 253402300799) /* X-Amz-Date has 4-digit years */
+        return pd_fail(err, PD_EINVAL, "signing time is out of range");
     if (s->expiration != 0 && r->now + (time_t)r->expires > s->expiration)
         return pd_fail(err, PD_EINVAL,
                        "the credentials expire before the "
@@ -155,14 +157,13 @@ static void write_url(const struct sigv4_signer *s,
     m->end = (size_t)(p - base);
 }
 
-/* The signature over the URL's own bytes (SigV4 tasks 1, 2 and 4). */
-static enum pd_code sign_url(struct sigv4_signer *s, const char *method,
-                             char *base, const struct marks *m,
-                             const char date[17], char hex[65])
+/* Task 1: SHA-256 of the canonical request, hashed from the URL's bytes:
+ * METHOD \n path \n query \n host:HOST \n \n host \n UNSIGNED-PAYLOAD. */
+static enum pd_code canonical_hash(const char *method, char *base,
+                                   const struct marks *m, unsigned char md[32])
 {
-    char head[8], tail[SIGV4_HOST_MAX + 128], sts[320];
-    unsigned char md[32];
-    size_t tn, sn, ml = strlen(method);
+    char head[8], tail[SIGV4_HOST_MAX + 128];
+    size_t tn, ml = strlen(method);
     struct sigv4_span spans[3];
     enum pd_code rc;
 
@@ -177,21 +178,40 @@ static enum pd_code sign_url(struct sigv4_signer *s, const char *method,
     base[m->query] = '\n'; /* the canonical form's separator, for a moment */
     rc = sigv4_sha256_spans(spans, 3, md);
     base[m->query] = '?';
-    if (rc != PD_OK)
-        return rc;
+    return rc;
+}
 
-    sn = (size_t)(PUT_LIT(sts, SIGV4_ALGORITHM "\n") - sts);
-    sn = (size_t)(put(sts + sn, date, 16) - sts);
-    sts[sn++] = '\n';
-    sn = (size_t)(put(sts + sn, date, 8) - sts);
-    sts[sn++] = '/';
-    sn = (size_t)(put(sts + sn, s->region, strlen(s->region)) - sts);
-    sts[sn++] = '/';
-    sn = (size_t)(put(sts + sn, s->service, strlen(s->service)) - sts);
-    sn = (size_t)(PUT_LIT(sts + sn, "/aws4_request\n") - sts);
-    sigv4_hex32(md, sts + sn);
-    sn += 64;
-    rc = sigv4_signer_sign_raw(s, date, sts, sn, md);
+/* Task 2: the string to sign; returns its length (sts holds 320 bytes). */
+static size_t string_to_sign(const struct sigv4_signer *s, const char date[17],
+                             const unsigned char md[32], char *sts)
+{
+    char *p = sts;
+
+    p = PUT_LIT(p, SIGV4_ALGORITHM "\n");
+    p = put(p, date, 16);
+    *p++ = '\n';
+    p = put(p, date, 8);
+    *p++ = '/';
+    p = put(p, s->region, strlen(s->region));
+    *p++ = '/';
+    p = put(p, s->service, strlen(s->service));
+    p = PUT_LIT(p, "/aws4_request\n");
+    sigv4_hex32(md, p);
+    return (size_t)(p + 64 - sts);
+}
+
+/* Tasks 1 to 4: the hex signature of the URL written at base. */
+static enum pd_code sign_url(struct sigv4_signer *s, const char *method,
+                             char *base, const struct marks *m,
+                             const char date[17], char hex[65])
+{
+    char sts[320];
+    unsigned char md[32];
+    enum pd_code rc = canonical_hash(method, base, m, md);
+
+    if (rc == PD_OK)
+        rc = sigv4_signer_sign_raw(s, date, sts,
+                                   string_to_sign(s, date, md, sts), md);
     if (rc == PD_OK)
         sigv4_hex32(md, hex);
     OPENSSL_cleanse(md, sizeof(md));

@@ -213,6 +213,8 @@ enum pd_code sigv4_sign_request(struct sigv4_signer *s,
 
     if (rc != PD_OK)
         return rc;
+    if (now < 0 || now > 253402300799) /* X-Amz-Date has 4-digit years */
+        return pd_fail(err, PD_EINVAL, "signing time is out of range");
     if (o->placement == SIGV4_PLACE_QUERY &&
         (o->expires < 1 || o->expires > SIGV4_MAX_EXPIRES))
         return pd_fail(err, PD_EINVAL,

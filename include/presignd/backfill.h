@@ -78,13 +78,6 @@ struct backfill_item {
     size_t key_len;
 };
 
-/* One object to check with --verify. */
-struct backfill_object {
-    const struct s3url_result *parsed; /* bucket, region, endpoint */
-    const char *key;
-    size_t key_len;
-};
-
 /* What a check found. */
 enum backfill_exists {
     BACKFILL_EXISTS = 0,
@@ -92,16 +85,24 @@ enum backfill_exists {
     BACKFILL_CHECK_FAILED, /* network or store error: unknown */
 };
 
+/* One object to check with --verify, and the answer. */
+struct backfill_check {
+    const struct s3url_result *parsed; /* bucket, region, endpoint */
+    const char *key;
+    size_t key_len;
+    enum backfill_exists exists; /* out */
+    char content_type[128];      /* out: the store's, or "" */
+    char detail[256];            /* out: why, when not BACKFILL_EXISTS */
+};
+
 /*
- * The --verify hook: a signed HEAD of the object. May fill content_type
- * (size ct_size) from the store's answer. Must not fail the batch: errors
- * are reported as BACKFILL_CHECK_FAILED with detail (size detail_size).
+ * The --verify hook: checks n objects (a signed HEAD each, as many at once
+ * as the verifier likes) and fills their out fields. Never fails the
+ * batch: errors are BACKFILL_CHECK_FAILED with a detail.
  */
 struct backfill_verifier {
     void *arg;
-    enum backfill_exists (*head)(void *arg, const struct backfill_object *obj,
-                                 char *content_type, size_t ct_size,
-                                 char *detail, size_t detail_size);
+    void (*check)(void *arg, struct backfill_check *checks, size_t n);
 };
 
 /* The caller's hooks; any may be NULL. */

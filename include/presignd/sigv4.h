@@ -46,7 +46,10 @@ struct sigv4_credentials {
 void sigv4_credentials_wipe(struct sigv4_credentials *c);
 
 enum sigv4_addressing {
-    SIGV4_ADDRESSING_AUTO = 0, /* virtual unless the bucket forbids it */
+    /* Virtual-hosted on AWS endpoints unless the bucket cannot be a host
+     * name (dots under https, "-." or ".-"); path style on custom
+     * endpoints, as botocore and the AWS CLI do. */
+    SIGV4_ADDRESSING_AUTO = 0,
     SIGV4_ADDRESSING_VIRTUAL,
     SIGV4_ADDRESSING_PATH,
 };

@@ -69,3 +69,38 @@ def test_verify_without_credentials_refuses_to_start():
     assert r.returncode == 1
     assert r.stderr.startswith("presignd backfill: ")
     assert bfdata.ref_count(dsn) == 0
+
+
+def test_verify_checks_many_objects_concurrently_in_chunks():
+    env = harness.rgw_env()
+    s3 = s3_client(env)
+    bucket = "bf-many-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=bucket)
+    for i in range(0, 600, 2):  # every even avatar exists
+        s3.put_object(Bucket=bucket, Key="a/%d.png" % i, Body=b"x")
+    dsn = bfdata.new_database()
+    with bfdata.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO users (id, email, display_name, avatar_url) "
+            "SELECT i, i || '@x.test', 'x', "
+            "'https://' || %s || '.s3.amazonaws.com/a/' || i || '.png' "
+            "FROM generate_series(0, 599) AS i", (bucket,))
+    report = "%s/verify-%s.jsonl" % (harness.HARNESS_DIR, bucket)
+    r = harness.run(
+        ["backfill", "--bucket", bucket, "--verify", "--report", report,
+         "--verify-concurrency", "8", "--batch-size", "400"],
+        env=dict(env, DATABASE_URL=dsn, PRESIGND_BUCKETS=""))
+    assert r.returncode == 0, r.stderr
+    s = json.loads([l for l in r.stdout.splitlines() if l][-1])
+    assert (s["converted"], s["verified"], s["missing"]) == (600, 300, 300)
+    missing = sorted(int(x["subject_id"])
+                     for x in bfdata.read_report(report))
+    assert missing == list(range(1, 600, 2))
+
+
+def test_verify_concurrency_is_bounded():
+    r = harness.run(["backfill", "--bucket", "b", "--verify-concurrency",
+                     "65"])
+    assert (r.returncode, r.stderr.strip()) == (
+        2, "presignd backfill: --verify-concurrency must be 1..64, not '65' "
+           "(see --help)")

@@ -9,7 +9,9 @@
 # The server listens on a unix socket in a short /tmp directory and on
 # 127.0.0.1 at a free port; nothing else. PostgreSQL refuses to run as root,
 # so as root the server runs as the system user presignd-pg (created on first
-# use). Authentication is "trust": the cluster is throwaway and local only.
+# use). That user cannot enter a checkout under /root (mode 700 on a fresh
+# machine), so the data directory, the server log and the socket all live in
+# that /tmp directory; DIR keeps only the env file pointing there. Authentication is "trust": the cluster is throwaway and local only.
 # DIR/env exports PGHOST, PGPORT, PGUSER, PGDATABASE and DATABASE_URL.
 set -euo pipefail
 
@@ -25,7 +27,7 @@ die() { log "error: $*"; exit 1; }
 
 as_owner() {
     if [ "$(id -u)" = 0 ]; then
-        runuser -u "$run_user" -- "$@"
+        (cd / && runuser -u "$run_user" -- "$@")
     else
         "$@"
     fi
@@ -45,16 +47,22 @@ free_port() {
     die "no free port found"
 }
 
+# The data directory recorded in DIR/env ("" when there is none).
+data_dir() {
+    [ -f "$dir/env" ] || return 0
+    sed -n 's/^PG_DATA_DIR=//p' "$dir/env"
+}
+
 server_start() {
     # shellcheck disable=SC1091
     . "$dir/env"
-    as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    as_owner "$pgbin/pg_ctl" -D "$PG_DATA_DIR" -l "$PG_SOCKET_DIR/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -c port=$PGPORT -c unix_socket_directories=$PGHOST" \
-        start >/dev/null || { tail -n 20 "$dir/server.log" >&2; die "server did not start"; }
+        start >/dev/null || { tail -n 20 "$PG_SOCKET_DIR/server.log" >&2; die "server did not start"; }
 }
 
 start() {
-    if [ -f "$dir/env" ] && [ -f "$dir/data/postmaster.pid" ]; then
+    if [ -f "$dir/env" ] && [ -f "$(data_dir)/postmaster.pid" ]; then
         log "already running in $dir"
         return 0
     fi
@@ -66,7 +74,7 @@ start() {
     port=$(free_port)
     if [ "$(id -u)" = 0 ]; then chown "$run_user" "$dir" "$sock"; fi
     chmod 755 "$dir" "$sock"
-    as_owner "$pgbin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 \
+    as_owner "$pgbin/initdb" -D "$sock/data" -U postgres -A trust -E UTF8 \
         --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
         { cat "$dir/initdb.log" >&2; die "initdb failed"; }
     cat >"$dir/env" <<ENV
@@ -77,10 +85,10 @@ export PGUSER=postgres
 export PGDATABASE=postgres
 export DATABASE_URL='postgresql://postgres@/postgres?host=$sock&port=$port'
 PG_SOCKET_DIR=$sock
-PG_DATA_DIR=$dir/data
+PG_DATA_DIR=$sock/data
 ENV
     if [ "$(id -u)" = 0 ]; then chown "$run_user" "$dir/env"; fi
-    cat >>"$dir/data/postgresql.conf" <<CONF
+    cat >>"$sock/data/postgresql.conf" <<CONF
 fsync = off
 synchronous_commit = off
 full_page_writes = off
@@ -93,8 +101,8 @@ CONF
 
 stop() {
     [ -d "$dir" ] || return 0
-    if [ -f "$dir/data/postmaster.pid" ]; then
-        as_owner "$pgbin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null || true
+    if [ -f "$(data_dir)/postmaster.pid" ]; then
+        as_owner "$pgbin/pg_ctl" -D "$(data_dir)" -m immediate -w stop >/dev/null || true
     fi
     if [ -f "$dir/env" ]; then
         local sock
@@ -107,7 +115,7 @@ stop() {
 case "$cmd" in
 start) start ;;
 stop) stop ;;
-pause) as_owner "$pgbin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null ;;
+pause) as_owner "$pgbin/pg_ctl" -D "$(data_dir)" -m fast -w stop >/dev/null ;;
 resume) server_start ;;
 *) die "unknown command '$cmd'" ;;
 esac

@@ -127,16 +127,32 @@ rgw enable ops log = false
 CONF
 }
 
+# The end of a daemon's log on stderr: the cluster directory is deleted when
+# start fails, so this is the only trace left of why.
+show_log() {
+    local f
+    for f in "$state/log/$1.log" "$state/log/$1.stderr"; do
+        [ -s "$f" ] || continue
+        log "last lines of $f:"
+        tail -n 15 "$f" >&2
+    done
+}
+
 wait_until() { # wait_until SECONDS DAEMON WHAT CMD...
     local start=$SECONDS limit=$((SECONDS + $1)) daemon=$2 what=$3
     shift 3
     until "$@" >/dev/null 2>&1; do
         [ $SECONDS -lt $limit ] ||
-            die "timed out waiting for $what (logs in $state/log)"
-        # daemons fork into the background; give the PID file a moment
-        if [ $((SECONDS - start)) -ge 3 ] &&
-            ! our_pid "$state/run/$daemon.pid" >/dev/null; then
-            die "$daemon exited while waiting for $what (see $state/log/$daemon.log)"
+            { show_log "$daemon"; die "timed out waiting for $what"; }
+        # Daemons fork into the background and write their PID file only
+        # after some start-up work, which takes seconds on a loaded machine:
+        # a process that wrote its PID file and is gone has died; one that
+        # wrote none after 30 s is taken as dead too.
+        if ! our_pid "$state/run/$daemon.pid" >/dev/null &&
+            { [ -s "$state/run/$daemon.pid" ] ||
+                [ $((SECONDS - start)) -ge 30 ]; }; then
+            show_log "$daemon"
+            die "$daemon exited while waiting for $what"
         fi
         sleep 0.3
     done

@@ -65,6 +65,8 @@ def usage_error(detail):
      "fragment"),
     (["--endpoint", "http://u:p@h", "s3://bucket/k"],
      "--endpoint: endpoint URL must not contain user information"),
+    (["--endpoint", "ftp://user:secret@h", "s3://bucket/k"],
+     "--endpoint: endpoint URL must not contain user information"),
     (["--endpoint", "http://h:99999", "s3://bucket/k"],
      "--endpoint: endpoint port 99999 is out of range"),
     (["--endpoint", "http://h:x1", "s3://bucket/k"],
@@ -204,7 +206,8 @@ def test_aws_documentation_example():
     """The presigned-URL example of the S3 SigV4 documentation."""
     env = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
            "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
-    code, out, _ = run(["--endpoint", "https://s3.amazonaws.com", "--at",
+    code, out, _ = run(["--endpoint", "https://s3.amazonaws.com",
+                        "--addressing", "virtual", "--at",
                         "20130524T000000Z", "--expires", "86400",
                         "s3://examplebucket/test.txt"], env=env)
     assert code == 0

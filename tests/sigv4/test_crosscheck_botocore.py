@@ -4,8 +4,8 @@ At least 2,000 generated keys (NFC and NFD Unicode, CJK, emoji, spaces,
 + ~ ! * ' ( ) = & ? # % : , and friends, //, a leading /, . and ..
 segments, 1024-byte keys) are presigned by presignd and by botocore with the
 same frozen time and credentials, in several configurations (virtual and
-path style, AWS regional, China and dual-stack endpoints, a custom endpoint
-with a port, with and without a session token and response overrides,
+path style ("auto" too, on a custom endpoint), AWS regional, China and
+dual-stack endpoints, a custom endpoint with a port, with and without a session token and response overrides,
 GET/HEAD/PUT). The signature, the decoded query parameters, the host and the
 encoded path must all be identical. botocore's Python signer and its CRT
 signer (aws-c-auth, when python3-awscrt is installed) are both checked.
@@ -104,6 +104,10 @@ COMBOS = {
     "dualstack-virtual-put": (
         "ap-southeast-2", "virtual", None, None, True, None, None, "PUT", 300,
         "uploads-bucket", slice(2, None, 4)),
+    "custom-auto-get": (
+        "eu-west-1", "auto", "https://objects.example:8443",
+        "https://objects.example:8443", False, None, OV_ASCII, "GET", 120,
+        "plain-bucket", slice(0, None, 3)),
     "aws-path-token-head": (
         "sa-east-1", "path", None, "https://s3.sa-east-1.amazonaws.com",
         False, TOKEN, None, "HEAD", 60, "sig-images", slice(3, None, 4)),
