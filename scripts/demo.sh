@@ -421,7 +421,7 @@ print(json.loads(re.search(r"^HEALTHCHECK .*? CMD (\[.*\])$", t, re.M).group(1))
 
 run_checks() {
     say "checks (DEMO_CHECK=1)"
-    local owner member alice colleague other loc got want
+    local owner member alice colleague other loc got want i
     owner="Cookie: session=$(token_of owner)"
     member="Cookie: session=$(token_of member)"
     alice=$(user_id 0)
@@ -464,6 +464,16 @@ run_checks() {
             "$(http_code -H "$owner" "$gw/v1/me/signature")"
         expect "user that does not exist: 404" 404 \
             "$(http_code -H "$owner" "$gw/v1/users/999999/avatar")"
+        expect "member views a colleague's avatar: 302" 302 \
+            "$(http_code -H "$member" "$gw/v1/users/$colleague/avatar")"
+        psql -q -c "UPDATE sessions SET revoked_at = now() WHERE token_sha256 = sha256(convert_to('$(token_of member)', 'UTF8'))"
+        got=0
+        for ((i = 0; i < 20; i++)); do
+            got=$(http_code -H "$member" "$gw/v1/users/$colleague/avatar")
+            [ "$got" != 401 ] || break
+            sleep 0.1
+        done
+        expect "after revoking that session in Postgres: 401 within 2 s" 401 "$got"
         expect "docker/Dockerfile's HEALTHCHECK command passes against it" 0 \
             "$(PRESIGND_LISTEN=0.0.0.0:$gw_port bash -c "$(dockerfile_healthcheck)" && echo 0 || echo 1)"
     fi
@@ -518,6 +528,10 @@ The object store: $rgw   (bucket $bucket, now private)
 From a shell:
   curl -si -H 'Cookie: session=$(token_of owner)' $gw/v1/me/avatar
   curl -si $legacy_url   # anonymous: 403
+Revoke every session and reload the page: the gateway drops its cached
+sessions at once (Postgres LISTEN/NOTIFY) and answers 401; then undo it:
+  psql '$DATABASE_URL' -c 'UPDATE sessions SET revoked_at = now()'
+  psql '$DATABASE_URL' -c 'UPDATE sessions SET revoked_at = NULL WHERE expires_at > now()'
 On another machine than this one, forward all three ports first, e.g.
   ssh -L $page_port:127.0.0.1:$page_port -L $gw_port:127.0.0.1:$gw_port -L $RGW_PORT:127.0.0.1:$RGW_PORT root@THIS-HOST
 (the presigned URLs point at the object store, which the browser fetches).
