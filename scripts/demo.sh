@@ -126,7 +126,13 @@ if [ "${1:-}" = stop ]; then
     fi
     exit 0
 fi
-[ $# -eq 0 ] || die "usage: bash scripts/demo.sh [stop]"
+case "${1:-}" in
+-h | --help | help)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+    ;;
+esac
+[ $# -eq 0 ] || die "usage: bash scripts/demo.sh [stop|--help]"
 
 finished=0
 # shellcheck disable=SC2317 # called through the EXIT trap
