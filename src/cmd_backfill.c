@@ -4,6 +4,7 @@
  * line per batch otherwise, both on stderr), writes the --report file and
  * prints the summary as one JSON line on stdout.
  */
+#include "cli.h"
 #include "commands.h"
 #include "presignd/backfill.h"
 #include "presignd/backfill_verify.h"
@@ -117,26 +118,13 @@ static void usage(FILE *out)
         out);
 }
 
-static int usage_error(const char *fmt, ...) PD_PRINTF(1, 2);
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "presignd backfill: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see --help)\n");
-    return PD_EXIT_USAGE;
-}
-
 static int add_bucket(struct backfill_cli *c, const char *name)
 {
     if (name[0] == '\0')
         return -1;
     if (c->opts.bucket_count == BACKFILL_MAX_BUCKETS)
-        return usage_error("too many buckets (at most 64): '%s'", name);
+        return cli_usage_error("backfill",
+                               "too many buckets (at most 64): '%s'", name);
     c->buckets[c->opts.bucket_count++] = name;
     return -1;
 }
@@ -156,14 +144,14 @@ static bool parse_count(const char *s, unsigned long long max,
 static int parser_config(struct backfill_cli *c)
 {
     if (s3url_config_from_env(&c->parser, &c->err) != PD_OK)
-        return usage_error("%s", c->err.msg);
+        return cli_usage_error("backfill", "%s", c->err.msg);
     for (size_t i = 0; i < c->endpoint_flag_count; i++)
         if (s3url_config_add_endpoint(&c->parser, c->endpoint_flags[i],
                                       &c->err) != PD_OK)
-            return usage_error("--s3-endpoint: %s", c->err.msg);
+            return cli_usage_error("backfill", "--s3-endpoint: %s", c->err.msg);
     for (size_t i = 0; i < c->cdn_flag_count; i++)
         if (s3url_config_add_cdn(&c->parser, c->cdn_flags[i], &c->err) != PD_OK)
-            return usage_error("--cdn: %s", c->err.msg);
+            return cli_usage_error("backfill", "--cdn: %s", c->err.msg);
     return -1;
 }
 
@@ -196,19 +184,21 @@ static int parse_option(struct backfill_cli *c, int opt, const char *arg)
         return -1;
     case 'B':
         if (!parse_count(arg, BACKFILL_MAX_BATCH, &n))
-            return usage_error("--batch-size must be 1..100000, not '%s'", arg);
+            return cli_usage_error(
+                "backfill", "--batch-size must be 1..100000, not '%s'", arg);
         c->opts.batch_size = (size_t)n;
         return -1;
     case 'l':
         if (!parse_count(arg, ~0ULL, &c->opts.limit))
-            return usage_error("--limit must be a positive number, not '%s'",
-                               arg);
+            return cli_usage_error(
+                "backfill", "--limit must be a positive number, not '%s'", arg);
         return -1;
     case 'k':
         if (backfill_kind_parse(arg, &c->opts.kind) != PD_OK)
-            return usage_error("--kind must be avatar, signature or all, "
-                               "not '%s'",
-                               arg);
+            return cli_usage_error("backfill",
+                                   "--kind must be avatar, signature or all, "
+                                   "not '%s'",
+                                   arg);
         return -1;
     case 'r':
         c->report_path = arg;
@@ -218,8 +208,9 @@ static int parse_option(struct backfill_cli *c, int opt, const char *arg)
         return -1;
     case 'V':
         if (!parse_count(arg, BACKFILL_VERIFY_MAX_CONCURRENCY, &n))
-            return usage_error("--verify-concurrency must be 1..%d, not '%s'",
-                               BACKFILL_VERIFY_MAX_CONCURRENCY, arg);
+            return cli_usage_error(
+                "backfill", "--verify-concurrency must be 1..%d, not '%s'",
+                BACKFILL_VERIFY_MAX_CONCURRENCY, arg);
         c->verify_concurrency = (size_t)n;
         return -1;
     case 'q':
@@ -227,12 +218,14 @@ static int parse_option(struct backfill_cli *c, int opt, const char *arg)
         return -1;
     case 'e':
         if (c->endpoint_flag_count == S3URL_MAX_ENDPOINTS)
-            return usage_error("at most %d --s3-endpoint", S3URL_MAX_ENDPOINTS);
+            return cli_usage_error("backfill", "at most %d --s3-endpoint",
+                                   S3URL_MAX_ENDPOINTS);
         c->endpoint_flags[c->endpoint_flag_count++] = arg;
         return -1;
     case 'c':
         if (c->cdn_flag_count == S3URL_MAX_CDNS)
-            return usage_error("at most %d --cdn", S3URL_MAX_CDNS);
+            return cli_usage_error("backfill", "at most %d --cdn",
+                                   S3URL_MAX_CDNS);
         c->cdn_flags[c->cdn_flag_count++] = arg;
         return -1;
     case 'p':
@@ -245,9 +238,11 @@ static int parse_option(struct backfill_cli *c, int opt, const char *arg)
         else if (strcmp(arg, "none") == 0)
             c->progress = PROGRESS_NONE;
         else
-            return usage_error("--progress must be auto, tty, json or none, "
-                               "not '%s'",
-                               arg);
+            return cli_usage_error(
+                "backfill",
+                "--progress must be auto, tty, json or none, "
+                "not '%s'",
+                arg);
         return -1;
     case 'h':
         usage(stdout);
@@ -286,14 +281,16 @@ static int parse_args(int argc, char **argv, struct backfill_cli *c)
            (opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
         status = parse_option(c, opt, optarg);
     if (status < 0 && optind != argc)
-        status = usage_error("unexpected argument '%s'", argv[optind]);
+        status = cli_usage_error("backfill", "unexpected argument '%s'",
+                                 argv[optind]);
     if (status < 0)
         status = buckets_from_env(c);
     if (status < 0)
         status = parser_config(c);
     if (status < 0 && c->opts.bucket_count == 0)
-        status = usage_error("%s", "no bucket configured: give --bucket NAME "
-                                   "or PRESIGND_BUCKETS");
+        status = cli_usage_error("backfill", "%s",
+                                 "no bucket configured: give --bucket NAME "
+                                 "or PRESIGND_BUCKETS");
     return status;
 }
 

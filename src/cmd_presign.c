@@ -10,6 +10,7 @@
  * prints one URL (or "error: ...") per line with the same options, so the
  * botocore cross-check can sign thousands of keys in one process.
  */
+#include "cli.h"
 #include "commands.h"
 #include "presignd/awsenv.h"
 #include "presignd/sigv4.h"
@@ -62,29 +63,17 @@ static void usage(FILE *out)
             "exit status: 0 printed, 2 bad command line, 1 other failure\n");
 }
 
-static int fail_usage(const char *fmt, ...) PD_PRINTF(1, 2);
-
-static int fail_usage(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "presignd presign: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (see 'presignd presign --help')\n");
-    return PD_EXIT_USAGE;
-}
-
 static int parse_expires(struct presign_opts *o, const char *v)
 {
     char *end;
 
     if (v[0] < '0' || v[0] > '9')
-        return fail_usage("--expires '%s' is not a number of seconds", v);
+        return cli_usage_error("presign",
+                               "--expires '%s' is not a number of seconds", v);
     o->expires = strtoul(v, &end, 10);
     if (*end != '\0' || o->expires > 100000000UL)
-        return fail_usage("--expires '%s' is not a number of seconds", v);
+        return cli_usage_error("presign",
+                               "--expires '%s' is not a number of seconds", v);
     return PD_EXIT_OK;
 }
 
@@ -93,10 +82,12 @@ static int parse_target(struct presign_opts *o, const char *uri)
     const char *slash;
 
     if (strncmp(uri, "s3://", 5) != 0)
-        return fail_usage("'%s' is not an s3://BUCKET/KEY URI", uri);
+        return cli_usage_error("presign", "'%s' is not an s3://BUCKET/KEY URI",
+                               uri);
     slash = strchr(uri + 5, '/');
     if (slash == NULL || slash[1] == '\0')
-        return fail_usage("'%s' has no object key (s3://BUCKET/KEY)", uri);
+        return cli_usage_error("presign",
+                               "'%s' has no object key (s3://BUCKET/KEY)", uri);
     o->key = slash + 1;
     o->bucket = strndup(uri + 5, (size_t)(slash - (uri + 5)));
     return o->bucket != NULL ? PD_EXIT_OK : PD_EXIT_FAIL;
@@ -180,7 +171,7 @@ static int take_flag(struct presign_opts *o, int c, const char *v)
         return PD_EXIT_OK;
     case OPT_ADDR:
         if (sigv4_addressing_parse(v, &o->addressing, &err) != PD_OK)
-            return fail_usage("%s", err.msg);
+            return cli_usage_error("presign", "%s", err.msg);
         return PD_EXIT_OK;
     default:
         return PD_EXIT_USAGE;
@@ -200,28 +191,33 @@ static int parse_args(struct presign_opts *o, int argc, char **argv,
             return -1;
         }
         if (c == '?' || c == ':') {
-            return fail_usage(c == ':' ? "option '%s' needs a value"
-                                       : "unknown option '%s'",
-                              argv[optind - 1]);
+            return cli_usage_error("presign",
+                                   c == ':' ? "option '%s' needs a value"
+                                            : "unknown option '%s'",
+                                   argv[optind - 1]);
         }
         rc = take_flag(o, c, optarg);
         if (rc != PD_EXIT_OK)
             return rc;
     }
     if (optind < argc - 1)
-        return fail_usage("unexpected argument '%s'", argv[optind + 1]);
+        return cli_usage_error("presign", "unexpected argument '%s'",
+                               argv[optind + 1]);
     if (optind == argc - 1) {
         if (o->bucket != NULL || o->key != NULL)
-            return fail_usage("give s3://BUCKET/KEY or --bucket/--key, not "
-                              "both ('%s')",
-                              argv[optind]);
+            return cli_usage_error(
+                "presign",
+                "give s3://BUCKET/KEY or --bucket/--key, not "
+                "both ('%s')",
+                argv[optind]);
         rc = parse_target(o, argv[optind]);
         *owned_bucket = (char *)o->bucket;
         return rc;
     }
     if (!o->batch && (o->bucket == NULL || o->key == NULL))
-        return fail_usage("%s", "missing s3://BUCKET/KEY (or --bucket and "
-                                "--key)");
+        return cli_usage_error("presign", "%s",
+                               "missing s3://BUCKET/KEY (or --bucket and "
+                               "--key)");
     return PD_EXIT_OK;
 }
 
@@ -245,7 +241,7 @@ static int pick_endpoint(const struct presign_opts *o,
     ep->custom = false;
     if (o->endpoint != NULL) {
         if (sigv4_endpoint_parse(ep, o->endpoint, &err) != PD_OK)
-            return fail_usage("--endpoint: %s", err.msg);
+            return cli_usage_error("presign", "--endpoint: %s", err.msg);
     } else if (url != NULL && !o->dualstack) {
         if (sigv4_endpoint_parse(ep, url, &err) != PD_OK)
             return fail(var, err.msg);
@@ -265,7 +261,7 @@ static int make_signer(const struct presign_opts *o, const char *region,
     rc = sigv4_signer_new(signer, &creds, region, "s3", &err);
     sigv4_credentials_wipe(&creds);
     if (rc != PD_OK)
-        return o->region != NULL ? fail_usage("%s", err.msg)
+        return o->region != NULL ? cli_usage_error("presign", "%s", err.msg)
                                  : fail("", err.msg);
     return PD_EXIT_OK;
 }
@@ -281,7 +277,7 @@ static int setup(const struct presign_opts *o, struct sigv4_endpoint *ep,
 
     req->now = time(NULL);
     if (o->at != NULL && sigv4_parse_amz_date(o->at, &req->now, &err) != PD_OK)
-        return fail_usage("--at: %s", err.msg);
+        return cli_usage_error("presign", "--at: %s", err.msg);
     rc = pick_endpoint(o, ep);
     if (rc != PD_EXIT_OK)
         return rc;
@@ -291,7 +287,8 @@ static int setup(const struct presign_opts *o, struct sigv4_endpoint *ep,
         return fail("no region: pass --region or set AWS_REGION", "");
     if (!ep->custom &&
         sigv4_endpoint_aws(ep, region, o->dualstack, &err) != PD_OK)
-        return o->region != NULL ? fail_usage("--region: %s", err.msg)
+        return o->region != NULL
+                   ? cli_usage_error("presign", "--region: %s", err.msg)
                : getenv("AWS_REGION") != NULL && getenv("AWS_REGION")[0]
                    ? fail("AWS_REGION: ", err.msg)
                    : fail("AWS_DEFAULT_REGION: ", err.msg);
@@ -376,7 +373,7 @@ int cmd_presign(int argc, char **argv)
     req.key = o.key;
     req.key_len = strlen(o.key);
     if (sigv4_presign(signer, &req, &url, &err) != PD_OK) {
-        rc = err.code == PD_EINVAL ? fail_usage("%s", err.msg)
+        rc = err.code == PD_EINVAL ? cli_usage_error("presign", "%s", err.msg)
                                    : fail("", err.msg);
         goto out;
     }

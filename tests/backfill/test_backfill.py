@@ -177,16 +177,16 @@ def test_tty_progress_shows_count_rate_and_eta():
 def test_usage_errors_exit_2_with_the_reason():
     cases = [
         ([], "presignd backfill: no bucket configured: give --bucket NAME or "
-             "PRESIGND_BUCKETS (see --help)"),
+             "PRESIGND_BUCKETS (see 'presignd backfill --help')"),
         (["--bucket", "b", "--batch-size", "0"],
          "presignd backfill: --batch-size must be 1..100000, not '0' "
-         "(see --help)"),
+         "(see 'presignd backfill --help')"),
         (["--bucket", "b", "--kind", "photo"],
          "presignd backfill: --kind must be avatar, signature or all, not "
-         "'photo' (see --help)"),
+         "'photo' (see 'presignd backfill --help')"),
         (["--bucket", "b", "--limit", "-3"],
          "presignd backfill: --limit must be a positive number, not '-3' "
-         "(see --help)"),
+         "(see 'presignd backfill --help')"),
     ]
     for args, message in cases:
         r = harness.run(["backfill"] + args,

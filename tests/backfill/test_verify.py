@@ -103,4 +103,4 @@ def test_verify_concurrency_is_bounded():
                      "65"])
     assert (r.returncode, r.stderr.strip()) == (
         2, "presignd backfill: --verify-concurrency must be 1..64, not '65' "
-           "(see --help)")
+           "(see 'presignd backfill --help')")

@@ -29,7 +29,10 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pick_port() {
     local base i ok
-    for base in $(shuf -i 300-399 -n 40); do
+    # Blocks of 22 ports from 11000 to 32021: below the kernel's ephemeral
+    # range (32768-60999 here), where an outgoing connection could take a
+    # port between our check and radosgw's bind.
+    for base in $(shuf -i 110-320 -n 40); do
         base=$((base * 100))
         ok=1
         for ((i = 0; i <= 21; i++)); do
