@@ -47,3 +47,19 @@ def test_the_two_commands_exist():
     for script in ("scripts/demo.sh", "scripts/test.sh"):
         assert "bash %s" % script in doc
         assert os.path.isfile(os.path.join(SRC, script))
+
+
+def test_relative_links_resolve():
+    doc = readme()
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", doc)
+    local = [l for l in links if "://" not in l]
+    assert "docs/serve.md" in local
+    assert [l for l in local if not os.path.exists(os.path.join(SRC, l))] == []
+
+
+def test_anchors_resolve():
+    doc = readme()
+    heads = {re.sub(r"[^a-z0-9 -]", "", h.strip().lower()).replace(" ", "-")
+             for h in re.findall(r"^#+ (.*)$", doc, re.M)}
+    anchors = re.findall(r"\]\(#([^)]+)\)", doc)
+    assert anchors and [a for a in anchors if a not in heads] == []
