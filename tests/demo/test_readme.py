@@ -1,9 +1,9 @@
 """test_readme.py - keeps the operator's guide true to the code.
 
 Every environment setting the C code reads (a "PRESIGND_*", "AWS_*" or
-"DATABASE_URL" string literal in src/) must appear in README.md, and every
-subcommand in main.c's table must be documented there; the README's two
-commands must exist.
+"DATABASE_URL" string literal in src/), every subcommand in main.c's table
+and every option each one's --help lists must appear in README.md; the
+README's two commands must exist, and its links and anchors resolve.
 """
 import glob
 import os
@@ -63,3 +63,22 @@ def test_anchors_resolve():
              for h in re.findall(r"^#+ (.*)$", doc, re.M)}
     anchors = re.findall(r"\]\(#([^)]+)\)", doc)
     assert anchors and [a for a in anchors if a not in heads] == []
+
+
+def test_every_option_of_every_command_is_documented():
+    """Each option a command's --help lists has a row or mention in README."""
+    import subprocess
+    binary = os.environ.get("PRESIGND_BIN")
+    if not binary or not os.path.exists(binary):
+        import pytest
+        pytest.skip("PRESIGND_BIN not built")
+    main = dict(c_sources())[os.path.join(SRC, "src", "main.c")]
+    doc = readme()
+    undocumented = []
+    for cmd in re.findall(r'^\s*\{"([a-z-]+)",', main, re.M):
+        out = subprocess.run([binary, cmd, "--help"], capture_output=True,
+                             text=True, timeout=10).stdout
+        for opt in re.findall(r"^\s+(--[a-z][a-z0-9-]*)", out, re.M):
+            if opt != "--help" and "`%s" % opt not in doc:
+                undocumented.append("%s %s" % (cmd, opt))
+    assert undocumented == []
