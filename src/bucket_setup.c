@@ -87,10 +87,7 @@ static enum pd_code open_legacy(struct bucket_session *s,
     const char *ep = s3api_client_endpoint_url(s->s3);
     enum pd_code rc = PD_OK;
 
-    /* An AWS endpoint is known to the parser already; a custom one (MinIO,
-     * radosgw...) is where the legacy path-style URLs point. */
-    if (strstr(ep, ".amazonaws.com") == NULL)
-        rc = s3url_config_add_endpoint(&s->legacy, ep, err);
+    rc = s3url_config_add_store(&s->legacy, ep, NULL, err);
     for (size_t i = 0; rc == PD_OK && i < o->legacy_endpoint_count; i++)
         rc = s3url_config_add_endpoint(&s->legacy, o->legacy_endpoints[i], err);
     for (size_t i = 0; rc == PD_OK && i < o->legacy_cdn_count; i++)

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "commands.h"
+#include "presignd/awsenv.h"
 #include "presignd/backfill.h"
 #include "presignd/backfill_verify.h"
 #include "presignd/buf.h"
@@ -143,7 +144,9 @@ static bool parse_count(const char *s, unsigned long long max,
 /* The environment first, then the flags, as parse-url does. */
 static int parser_config(struct backfill_cli *c)
 {
-    if (s3url_config_from_env(&c->parser, &c->err) != PD_OK)
+    if (s3url_config_from_env(&c->parser, &c->err) != PD_OK ||
+        s3url_config_add_store(&c->parser, awsenv_endpoint_url(),
+                               awsenv_region(), &c->err) != PD_OK)
         return cli_usage_error("backfill", "%s", c->err.msg);
     for (size_t i = 0; i < c->endpoint_flag_count; i++)
         if (s3url_config_add_endpoint(&c->parser, c->endpoint_flags[i],

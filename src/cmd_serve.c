@@ -79,7 +79,6 @@ static enum pd_code load_jwt(struct serve_state *st, struct pd_err *err)
 /* Where presigned URLs point, and what legacy URLs count as ours. */
 static enum pd_code setup_endpoint(struct serve_state *st, struct pd_err *err)
 {
-    char spec[512];
     enum pd_code rc;
 
     s3url_config_init(&st->gw.legacy);
@@ -91,8 +90,8 @@ static enum pd_code setup_endpoint(struct serve_state *st, struct pd_err *err)
     rc = sigv4_endpoint_parse(&st->gw.endpoint, st->cfg.endpoint_url, err);
     if (rc != PD_OK)
         return rc;
-    snprintf(spec, sizeof(spec), "%s@%s", st->cfg.endpoint_url, st->cfg.region);
-    return s3url_config_add_endpoint(&st->gw.legacy, spec, err);
+    return s3url_config_add_store(&st->gw.legacy, st->cfg.endpoint_url,
+                                  st->cfg.region, err);
 }
 
 static void on_payload(void *ctx, const char *payload)

@@ -213,20 +213,44 @@ static enum pd_code fill_endpoint(struct s3url_endpoint *e,
     return PD_OK;
 }
 
-static bool endpoint_known(const struct s3url_config *c,
-                           const struct s3url_endpoint *e)
+/* The endpoint already declared for e's host and port, or NULL. */
+static struct s3url_endpoint *endpoint_find(struct s3url_config *c,
+                                            const struct s3url_endpoint *e)
 {
     for (size_t i = 0; i < c->endpoint_count; i++)
         if (strcmp(c->endpoints[i].host, e->host) == 0 &&
             c->endpoints[i].port == e->port)
-            return true;
-    return false;
+            return &c->endpoints[i];
+    return NULL;
+}
+
+/*
+ * The same endpoint may reach one command twice (its own --endpoint and
+ * PRESIGND_S3_ENDPOINTS, say): that is one declaration, and a region given
+ * either time is kept. Only two different regions for it are a conflict.
+ */
+static enum pd_code endpoint_merge(struct s3url_endpoint *known,
+                                   struct s3url_endpoint *e, const char *url,
+                                   struct pd_err *err)
+{
+    if (e->region == NULL)
+        return PD_OK;
+    if (known->region == NULL) {
+        known->region = e->region;
+        e->region = NULL;
+        return PD_OK;
+    }
+    if (strcmp(known->region, e->region) == 0)
+        return PD_OK;
+    return pd_fail(err, PD_ECONFIG,
+                   "endpoint '%s' is given twice, with regions '%s' and '%s'",
+                   url, known->region, e->region);
 }
 
 enum pd_code s3url_config_add_endpoint(struct s3url_config *c, const char *spec,
                                        struct pd_err *err)
 {
-    struct s3url_endpoint e;
+    struct s3url_endpoint e, *known;
     struct url_bits b;
     char *url = NULL;
     size_t n;
@@ -246,9 +270,9 @@ enum pd_code s3url_config_add_endpoint(struct s3url_config *c, const char *spec,
         rc = check_endpoint_bits(url, &b, err);
     if (rc == PD_OK)
         rc = fill_endpoint(&e, &b);
-    if (rc == PD_OK && endpoint_known(c, &e))
-        rc = pd_fail(err, PD_ECONFIG, "endpoint '%s' is given twice", url);
-    if (rc == PD_OK) {
+    if (rc == PD_OK && (known = endpoint_find(c, &e)) != NULL)
+        rc = endpoint_merge(known, &e, url, err);
+    else if (rc == PD_OK) {
         c->endpoints[c->endpoint_count++] = e;
         memset(&e, 0, sizeof(e));
     }
@@ -426,4 +450,20 @@ enum pd_code s3url_config_from_env(struct s3url_config *c, struct pd_err *err)
     if (rc == PD_OK)
         rc = add_list(c, "PRESIGND_CDNS", s3url_config_add_cdn, err);
     return rc;
+}
+
+enum pd_code s3url_config_add_store(struct s3url_config *c, const char *url,
+                                    const char *region, struct pd_err *err)
+{
+    char spec[512];
+    int n;
+
+    if (url == NULL || url[0] == '\0' || strstr(url, ".amazonaws.com") != NULL)
+        return PD_OK;
+    n = region != NULL && region[0] != '\0'
+            ? snprintf(spec, sizeof(spec), "%s@%s", url, region)
+            : snprintf(spec, sizeof(spec), "%s", url);
+    if (n < 0 || (size_t)n >= sizeof(spec))
+        return pd_fail(err, PD_ECONFIG, "endpoint URL is too long");
+    return s3url_config_add_endpoint(c, spec, err);
 }

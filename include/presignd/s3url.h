@@ -155,6 +155,19 @@ PD_MUST_CHECK enum pd_code s3url_config_add_cdn(struct s3url_config *c,
 PD_MUST_CHECK enum pd_code s3url_config_from_env(struct s3url_config *c,
                                                  struct pd_err *err);
 
+/*
+ * Declares the object store presignd itself talks to (url as given to
+ * --endpoint or AWS_ENDPOINT_URL, region may be NULL) as a legacy-URL
+ * endpoint too, since a custom store's public URLs are path-style URLs on
+ * it. AWS hosts are known to the parser already and are left alone; a store
+ * also listed in PRESIGND_S3_ENDPOINTS counts once. Every command that
+ * parses legacy URLs calls this, so one environment serves them all.
+ */
+PD_MUST_CHECK enum pd_code s3url_config_add_store(struct s3url_config *c,
+                                                  const char *url,
+                                                  const char *region,
+                                                  struct pd_err *err);
+
 struct s3url_result {
     enum s3url_reason reason; /* S3URL_OK on success */
     char detail[256];         /* readable reason when not OK */

@@ -87,9 +87,18 @@ static void bad_endpoint_specs_are_refused(void **state)
     assert_int_equal(c.endpoint_count, 0);
     assert_int_equal(s3url_config_add_endpoint(&c, "http://a.local:1", &err),
                      PD_OK);
+    /* the same endpoint again is one declaration; its region is kept */
     assert_int_equal(s3url_config_add_endpoint(&c, "http://A.local:1@x", &err),
+                     PD_OK);
+    assert_int_equal(s3url_config_add_endpoint(&c, "http://a.local:1", &err),
+                     PD_OK);
+    assert_int_equal(c.endpoint_count, 1);
+    assert_string_equal(c.endpoints[0].region, "x");
+    /* two regions for one endpoint cannot both be right */
+    assert_int_equal(s3url_config_add_endpoint(&c, "http://a.local:1@y", &err),
                      PD_ECONFIG);
-    assert_string_equal(err.msg, "endpoint 'http://A.local:1' is given twice");
+    assert_string_equal(err.msg, "endpoint 'http://a.local:1' is given twice, "
+                                 "with regions 'x' and 'y'");
     assert_int_equal(c.endpoint_count, 1);
     s3url_config_release(&c);
 }
