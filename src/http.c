@@ -349,15 +349,18 @@ enum pd_code http_server_start(struct http_server **out, struct gateway *gw,
     if (v6)
         flags |= MHD_USE_IPv6;
     s->gw = gw;
+    /* The logger comes first, or libmicrohttpd prints the messages about
+     * the options before it in plain text on stderr. A pool of one thread
+     * is no pool (and earns a warning): the option is left out then. */
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, gw, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(cfg->workers > 1 ? cfg->workers : 0),
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, gw, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_logger, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        cfg->workers > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+        (unsigned)cfg->workers, MHD_OPTION_END);
     if (s->daemon == NULL) {
         free(s);
         return pd_fail(err, PD_EIO, "cannot listen on %s:%u", cfg->listen_host,

@@ -243,6 +243,14 @@ def test_untrusted_peer_cannot_spoof_client_ip(db, world, gateway_factory):
     assert json.loads(g.stdout_lines[-1])["client_ip"] == "127.0.0.1"
 
 
+def test_one_worker_logs_only_json_to_stderr(db, gateway_factory):
+    g = gateway_factory(["--workers", "1"])
+    assert g.status("/healthz") == 200
+    g.finish()
+    for line in g.stderr_lines:
+        assert json.loads(line)["level"] != "warn", line
+
+
 def write_credentials(path, key_id):
     with open(path, "w") as f:
         f.write("[default]\naws_access_key_id = %s\n"
