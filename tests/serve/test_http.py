@@ -7,6 +7,7 @@ import base64
 import calendar
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
@@ -241,6 +242,25 @@ def test_untrusted_peer_cannot_spoof_client_ip(db, world, gateway_factory):
     g.request("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
     wait_for_log_lines(g, 1)
     assert json.loads(g.stdout_lines[-1])["client_ip"] == "127.0.0.1"
+
+
+def test_repeated_forwarded_for_headers_count_the_last_hop(gw):
+    # HAProxy's "option forwardfor" adds its own X-Forwarded-For line after
+    # the client's: the client's must not win.
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    conn.putrequest("GET", "/healthz?xff-twice")
+    conn.putheader("X-Forwarded-For", "198.51.100.66")
+    conn.putheader("X-Forwarded-For", "203.0.113.99")
+    conn.endheaders()
+    assert conn.getresponse().status == 200
+    conn.close()
+    deadline = time.time() + 5
+    ips = []
+    while time.time() < deadline and not ips:
+        time.sleep(0.02)
+        ips = [x["client_ip"] for x in map(json.loads, gw.stdout_lines)
+               if x["client_ip"] in ("198.51.100.66", "203.0.113.99")]
+    assert ips == ["203.0.113.99"]
 
 
 def test_one_worker_logs_only_json_to_stderr(db, gateway_factory):
