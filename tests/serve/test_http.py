@@ -383,6 +383,19 @@ def test_jwt_session_id_is_checked_for_revocation(db, world, jwt_gw):
     assert jwt_gw.status(avatar(world), cookie) == 401
 
 
+def test_jwt_session_id_of_another_user_is_refused(db, world, jwt_gw):
+    # sub names the viewer; a sid whose session belongs to someone else
+    # must not make the request theirs (nor be accepted at all).
+    token = db.session(world["subject"], world["org"])
+    sid = db.q("SELECT id FROM sessions WHERE token_sha256 = "
+               "sha256(%s::bytea)", token.encode())[0][0]
+    exp = int(time.time()) + 60
+    assert jwt_gw.status("/v1/me/avatar", jwt({
+        "sub": str(world["subject"]), "sid": sid, "exp": exp})) == 302
+    assert jwt_gw.status("/v1/me/avatar", jwt({
+        "sub": str(world["viewer"]), "sid": sid, "exp": exp})) == 401
+
+
 def test_keep_alive_connections_stay_open(gw, world):
     import http.client
     conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
