@@ -139,6 +139,26 @@ def test_cors_only_for_allowlisted_origin_in_json_mode(gw, world):
     assert redirect.getheader("Access-Control-Allow-Origin") is None
 
 
+def test_json_mode_errors_are_readable_by_the_allowlisted_origin(gw, world):
+    # Without CORS headers a browser turns the 401/404 into an opaque
+    # network error: the app could not tell "log in again" from an outage.
+    for cookie, status in ((None, 401), (world["token"], 404)):
+        path = ("/v1/users/999999999/avatar?format=json" if cookie
+                else avatar(world) + "?format=json")
+        r = gw.request(path, cookie, headers={"Origin": "https://app.example"})
+        assert r.status == status
+        assert r.getheader("Access-Control-Allow-Origin") == \
+            "https://app.example"
+        assert r.getheader("Access-Control-Allow-Credentials") == "true"
+        bad = gw.request(path, cookie,
+                         headers={"Origin": "https://evil.example"})
+        assert bad.getheader("Access-Control-Allow-Origin") is None
+    plain = gw.request(avatar(world), None,
+                       headers={"Origin": "https://app.example"})
+    assert plain.status == 401
+    assert plain.getheader("Access-Control-Allow-Origin") is None
+
+
 def test_health_readiness_and_metrics(gw, world):
     assert gw.status("/healthz") == 200
     assert gw.status("/readyz") == 200
