@@ -155,13 +155,18 @@ WHERE u.id = $1::bigint;
 --                          the subject's account is active
 --   is_manager    boolean  ...and in such an organisation the viewer is an
 --                          owner or admin
+-- $2 comes from the request path: it must match only when spelled exactly
+-- as the id's text form (so not "007" for 7), because cached answers are
+-- keyed and invalidated ("user:<id>") by that text. ($2 is text first, so
+-- that the text comparison sees it as sent; the bigint one uses the index.)
 SELECT COALESCE(bool_or(true), false),
        COALESCE(bool_or(v.role IN ('owner', 'admin')), false)
 FROM memberships v
 JOIN memberships s ON s.organisation_id = v.organisation_id
 JOIN users su ON su.id = s.user_id
-WHERE v.user_id = $1::bigint AND v.active
-  AND s.user_id = $2::bigint AND s.active AND su.active;
+WHERE s.user_id::text = $2::text AND s.user_id = $2::bigint
+  AND v.user_id = $1::bigint AND v.active
+  AND s.active AND su.active;
 
 -- name: serve_image
 -- The image of kind $2 ('avatar' or 'signature') of user $1. No row: no

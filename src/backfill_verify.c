@@ -242,6 +242,8 @@ static enum pd_code setup_curl(struct backfill_verify_s3 *v, struct pd_err *err)
         v->slots[i].curl = c;
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        /* S3 keys are literal: "a/../b" is not "b". */
+        curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
         curl_easy_setopt(c, CURLOPT_TIMEOUT, REQUEST_TIMEOUT);

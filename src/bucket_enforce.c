@@ -142,6 +142,8 @@ static enum pd_code describe_acls(const struct bucket_plan *p,
 
     for (size_t i = 0; i < p->acl_count && rc == PD_OK; i++) {
         const struct bucket_acl_change *ch = &p->acls[i];
+        size_t from = out->len;
+
         if (ch->key == NULL)
             rc = pd_buf_printf(out,
                                "PutBucketAcl %s: remove %zu public "
@@ -153,6 +155,7 @@ static enum pd_code describe_acls(const struct bucket_plan *p,
                                "grant(s), keep %zu\n",
                                bucket, ch->key, ch->removed,
                                ch->acl->grant_count);
+        pd_buf_mask_controls(out, from);
     }
     return rc;
 }
@@ -197,6 +200,8 @@ static enum pd_code apply_acls(const struct bucket_ctx *ctx,
 
     for (size_t i = 0; i < p->acl_count && rc == PD_OK; i++) {
         const struct bucket_acl_change *ch = &p->acls[i];
+        size_t from = log->len;
+
         rc = s3api_put_acl(ctx->s3, ctx->bucket, ch->key, ch->acl, err);
         if (rc == PD_OK)
             rc = pd_buf_printf(log,
@@ -204,6 +209,7 @@ static enum pd_code apply_acls(const struct bucket_ctx *ctx,
                                "ACL of %s%s%s\n",
                                ch->removed, ctx->bucket, ch->key ? "/" : "",
                                ch->key ? ch->key : "");
+        pd_buf_mask_controls(log, from);
     }
     return rc;
 }
@@ -255,11 +261,13 @@ static void fail_line(bool *ok, struct pd_buf *why, const char *fmt, ...)
 {
     va_list ap;
     enum pd_code rc;
+    size_t from = why->len;
 
     *ok = false;
     va_start(ap, fmt);
     rc = pd_buf_vprintf(why, fmt, ap);
     va_end(ap);
+    pd_buf_mask_controls(why, from); /* reasons quote keys */
     if (rc == PD_OK)
         rc = pd_buf_putc(why, '\n');
     (void)rc;

@@ -221,6 +221,8 @@ static enum pd_code restore_acls(const struct bucket_ctx *ctx,
     json_array_foreach(acls, i, entry)
     {
         const char *key = json_string_value(json_object_get(entry, "key"));
+        size_t from = log->len;
+
         if (rc == PD_OK)
             rc = acl_from_json(entry, acl, err);
         if (rc == PD_OK)
@@ -228,6 +230,7 @@ static enum pd_code restore_acls(const struct bucket_ctx *ctx,
         if (rc == PD_OK)
             rc = pd_buf_printf(log, "restored the ACL of %s%s%s\n", bucket,
                                key ? "/" : "", key ? key : "");
+        pd_buf_mask_controls(log, from);
     }
     free(acl);
     return rc;

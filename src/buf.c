@@ -29,6 +29,17 @@ void pd_buf_release_wipe(struct pd_buf *b)
     pd_buf_release(b);
 }
 
+void pd_buf_mask_controls(struct pd_buf *b, size_t from)
+{
+    size_t end = b->len;
+
+    if (end > 0 && b->data[end - 1] == '\n')
+        end--;
+    for (size_t i = from; i < end; i++)
+        if ((unsigned char)b->data[i] < 0x20 || b->data[i] == 0x7f)
+            b->data[i] = '?';
+}
+
 void pd_buf_reset(struct pd_buf *b)
 {
     b->len = 0;

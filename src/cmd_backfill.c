@@ -15,6 +15,7 @@
 #include "presignd/log.h"
 #include "presignd/migrate.h"
 #include "presignd/s3url.h"
+#include "presignd/sigv4.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -169,10 +170,28 @@ static int buckets_from_env(struct backfill_cli *c)
     c->bucket_env = strdup(v);
     if (c->bucket_env == NULL)
         return PD_EXIT_FAIL;
+    /* items are trimmed of spaces, as serve reads the same variable */
     for (char *t = strtok_r(c->bucket_env, ",", &save); t && status < 0;
-         t = strtok_r(NULL, ",", &save))
+         t = strtok_r(NULL, ",", &save)) {
+        size_t n;
+
+        t += strspn(t, " ");
+        n = strlen(t);
+        while (n > 0 && t[n - 1] == ' ')
+            t[--n] = '\0';
         status = add_bucket(c, t);
+    }
     return status;
+}
+
+/* Bucket names are checked once all options are read, so that an error
+ * in another option is reported as such. */
+static int buckets_valid(struct backfill_cli *c)
+{
+    for (size_t i = 0; i < c->opts.bucket_count; i++)
+        if (sigv4_bucket_validate(c->buckets[i], &c->err) != PD_OK)
+            return cli_usage_error("backfill", "--bucket: %s", c->err.msg);
+    return -1;
 }
 
 static int parse_option(struct backfill_cli *c, int opt, const char *arg)
@@ -294,6 +313,8 @@ static int parse_args(int argc, char **argv, struct backfill_cli *c)
         status = cli_usage_error("backfill", "%s",
                                  "no bucket configured: give --bucket NAME "
                                  "or PRESIGND_BUCKETS");
+    if (status < 0)
+        status = buckets_valid(c);
     return status;
 }
 

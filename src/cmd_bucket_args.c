@@ -99,7 +99,7 @@ int cmd_bucket_parse(int argc, char **argv, bool enforce,
     args->rollback_dir = ".";
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         if (c == '?' || c == ':')
             return bad(argv[0], "unknown option or missing value",
                        argv[optind - 1]);

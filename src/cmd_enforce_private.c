@@ -63,7 +63,9 @@ static void usage(FILE *out)
             "--rollback FILE undoes)\n"
             "  1  a change failed part-way (restore with --rollback FILE), "
             "or the\n"
-            "     rollback failed\n"
+            "     rollback failed, or the rollback file could not be written "
+            "(nothing\n"
+            "     changed)\n"
             "  2  usage error\n",
             BUCKET_DEFAULT_SAMPLE);
 }

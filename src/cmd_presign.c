@@ -185,8 +185,8 @@ static int parse_args(struct presign_opts *o, int argc, char **argv,
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
-        if (c == OPT_HELP) {
+    while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+        if (c == OPT_HELP || c == 'h') {
             usage(stdout);
             return -1;
         }

@@ -1,6 +1,7 @@
 /* db.c - libpq connections from DATABASE_URL or PG* (see db.h). */
 #include "presignd/db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,77 @@ static void chomp(char *s)
         s[--n] = '\0';
 }
 
+/* Replaces every "quoted" span of msg (PD_ERR_MSG_MAX) by "...". */
+static void blank_quoted(char *msg)
+{
+    char in[PD_ERR_MSG_MAX];
+    const char *r = in;
+    size_t w = 0;
+
+    snprintf(in, sizeof(in), "%s", msg);
+    while (*r != '\0' && w + 6 < sizeof(in)) {
+        const char *end = *r == '"' ? strchr(r + 1, '"') : NULL;
+
+        if (end == NULL) {
+            msg[w++] = *r++;
+            continue;
+        }
+        memcpy(msg + w, "\"...\"", 5);
+        w += 5;
+        r = end + 1;
+    }
+    msg[w] = '\0';
+}
+
+/* Replaces each occurrence of secret in msg by stars, in place. */
+static void blank_secret(char *msg, const char *secret)
+{
+    size_t n = strlen(secret), stars = n < 3 ? n : 3;
+    char *hit = msg;
+
+    if (n == 0)
+        return;
+    while ((hit = strstr(hit, secret)) != NULL) {
+        memset(hit, '*', stars);
+        memmove(hit + stars, hit + n, strlen(hit + n) + 1);
+        hit += stars;
+    }
+}
+
+/*
+ * libpq echoes parts of a connection string it cannot parse (a bad
+ * percent-escape inside the password, the whole URI for a bad IPv6 host):
+ * such messages lose every quoted span. Of a parseable string, only the
+ * password is blanked wherever it appears.
+ */
+static void redact_conn_message(char *msg, const char *conninfo)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    PQconninfoOption *o;
+
+    if (opts == NULL) {
+        blank_quoted(msg);
+        return;
+    }
+    for (o = opts; o->keyword != NULL; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val != NULL)
+            blank_secret(msg, o->val);
+    PQconninfoFree(opts);
+}
+
+enum pd_code db_connect_fail(struct pd_err *err, PGconn *conn,
+                             const char *conninfo, const char *what)
+{
+    const char *msg = conn != NULL ? PQerrorMessage(conn) : "out of memory";
+
+    pd_fail(err, PD_EDB, "%s: %s", what, msg);
+    if (err != NULL) {
+        chomp(err->msg);
+        redact_conn_message(err->msg, conninfo != NULL ? conninfo : "");
+    }
+    return PD_EDB;
+}
+
 enum pd_code db_connect(PGconn **out, const char *conninfo, struct pd_err *err)
 {
     const char *keys[] = {"dbname", "fallback_application_name", NULL};
@@ -36,10 +108,8 @@ enum pd_code db_connect(PGconn **out, const char *conninfo, struct pd_err *err)
                        "out of memory connecting to "
                        "the database");
     if (PQstatus(conn) != CONNECTION_OK) {
-        rc = pd_fail(err, PD_EDB, "cannot connect to the database: %s",
-                     PQerrorMessage(conn));
-        if (err != NULL)
-            chomp(err->msg);
+        rc = db_connect_fail(err, conn, vals[0],
+                             "cannot connect to the database");
         PQfinish(conn);
         return rc;
     }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* Request line + headers must fit in this much memory per connection:
@@ -120,21 +121,58 @@ static enum MHD_Result dispatch(struct http_request *rq, const char *path,
     return serve_image(rq);
 }
 
+/* All X-Forwarded-For lines of a request, joined by ", " in order. */
+struct xff_join {
+    char text[HTTP_CONNECTION_MEMORY];
+    size_t len;
+    bool overflow;
+};
+
+static enum MHD_Result xff_append(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value)
+{
+    struct xff_join *j = cls;
+    size_t n = value != NULL ? strlen(value) : 0;
+
+    (void)kind;
+    if (key == NULL || strcasecmp(key, "X-Forwarded-For") != 0 || n == 0)
+        return MHD_YES;
+    if (j->len + n + 3 > sizeof(j->text)) {
+        j->overflow = true;
+        return MHD_NO;
+    }
+    if (j->len > 0) {
+        memcpy(j->text + j->len, ", ", 2);
+        j->len += 2;
+    }
+    memcpy(j->text + j->len, value, n + 1);
+    j->len += n;
+    return MHD_YES;
+}
+
+/*
+ * The peer, or the client a trusted proxy names. A proxy may append its
+ * own X-Forwarded-For line after the client's (HAProxy does), so every
+ * line counts, in order, as if joined into one.
+ */
 static void client_ip(struct http_request *rq, char out[NETADDR_TEXT_MAX])
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct serve_config *cfg = rq->gw->cfg;
     struct netaddr peer, client;
+    struct xff_join xff = {.len = 0, .overflow = false};
 
     if (ci == NULL || netaddr_from_sockaddr(&peer, ci->client_addr) != PD_OK) {
         strcpy(out, "-");
         return;
     }
-    client = netaddr_client(&peer,
-                            MHD_lookup_connection_value(
-                                rq->conn, MHD_HEADER_KIND, "X-Forwarded-For"),
-                            cfg->trusted_proxies, cfg->trusted_proxy_count);
+    xff.text[0] = '\0';
+    if (cfg->trusted_proxy_count > 0)
+        MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, xff_append, &xff);
+    client =
+        netaddr_client(&peer, xff.len > 0 && !xff.overflow ? xff.text : NULL,
+                       cfg->trusted_proxies, cfg->trusted_proxy_count);
     netaddr_format(&client, out);
 }
 
@@ -349,17 +387,18 @@ enum pd_code http_server_start(struct http_server **out, struct gateway *gw,
     if (v6)
         flags |= MHD_USE_IPv6;
     s->gw = gw;
-    /* The logger goes first: libmicrohttpd reports problems with the
-     * options that follow it through it, and warns when it is not first. */
+    /* The logger comes first, or libmicrohttpd prints the messages about
+     * the options before it in plain text on stderr. A pool of one thread
+     * is no pool (and earns a warning): the option is left out then. */
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, gw, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_logger, NULL, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(cfg->workers > 1 ? cfg->workers : 0),
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_END);
+        mhd_logger, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        cfg->workers > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+        (unsigned)cfg->workers, MHD_OPTION_END);
     if (s->daemon == NULL) {
         free(s);
         return pd_fail(err, PD_EIO, "cannot listen on %s:%u", cfg->listen_host,

@@ -41,6 +41,18 @@ static struct MHD_Response *text_response(const char *text)
                                            MHD_RESPMEM_MUST_COPY);
 }
 
+/* CORS for JSON mode: only allowlisted origins, with credentials. */
+static void add_cors(struct MHD_Response *resp, struct http_request *rq)
+{
+    const char *origin =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
+
+    if (origin == NULL || !serve_config_cors_allowed(rq->gw->cfg, origin))
+        return;
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+    MHD_add_response_header(resp, "Access-Control-Allow-Credentials", "true");
+}
+
 enum MHD_Result http_respond_error(struct http_request *rq, unsigned status,
                                    const char *text)
 {
@@ -54,19 +66,9 @@ enum MHD_Result http_respond_error(struct http_request *rq, unsigned status,
         MHD_add_response_header(resp, "Retry-After", "2");
     if (status == 405)
         MHD_add_response_header(resp, "Allow", "GET, HEAD, OPTIONS");
+    if (rq->json)
+        add_cors(resp, rq); /* so the page can read a 401 or 404 */
     return queue(rq, status, resp);
-}
-
-/* CORS for JSON mode: only allowlisted origins, with credentials. */
-static void add_cors(struct MHD_Response *resp, struct http_request *rq)
-{
-    const char *origin =
-        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
-
-    if (origin == NULL || !serve_config_cors_allowed(rq->gw->cfg, origin))
-        return;
-    MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
-    MHD_add_response_header(resp, "Access-Control-Allow-Credentials", "true");
 }
 
 static void add_private_cache(struct MHD_Response *resp, unsigned max_age)

@@ -66,23 +66,42 @@ void jwtauth_free(struct jwtauth *j)
     free(j);
 }
 
-/* A claim that may be a JSON string or a number, as text. */
+/* What a claim holds. libjwt 1.10 reads a claim of another type as the
+ * integer 0 without an error, so the type is taken from its JSON text. */
+enum claim_kind { CLAIM_ABSENT, CLAIM_TEXT, CLAIM_INT, CLAIM_OTHER };
+
+static enum claim_kind claim_kind(jwt_t *jwt, const char *name)
+{
+    char *json = jwt_get_grants_json(jwt, name);
+    const char *digits;
+    enum claim_kind k = CLAIM_OTHER;
+
+    if (json == NULL)
+        return CLAIM_ABSENT;
+    digits = json + (json[0] == '-');
+    if (json[0] == '"')
+        k = CLAIM_TEXT;
+    else if (digits[0] != '\0' && digits[strspn(digits, "0123456789")] == '\0')
+        k = CLAIM_INT;
+    free(json);
+    return k;
+}
+
+/* A claim that is a non-empty JSON string or an integer, as text. */
 static bool claim_text(jwt_t *jwt, const char *name, char *out, size_t cap)
 {
-    const char *s = jwt_get_grant(jwt, name);
-    long n;
+    enum claim_kind k = claim_kind(jwt, name);
+    const char *s;
 
-    if (s != NULL) {
-        if (s[0] == '\0' || strlen(s) >= cap)
-            return false;
-        strcpy(out, s);
-        return true;
+    if (k == CLAIM_INT) {
+        errno = 0;
+        snprintf(out, cap, "%ld", jwt_get_grant_int(jwt, name));
+        return errno == 0;
     }
-    errno = 0;
-    n = jwt_get_grant_int(jwt, name);
-    if (errno != 0)
+    s = k == CLAIM_TEXT ? jwt_get_grant(jwt, name) : NULL;
+    if (s == NULL || s[0] == '\0' || strlen(s) >= cap)
         return false;
-    snprintf(out, cap, "%ld", n);
+    strcpy(out, s);
     return true;
 }
 
@@ -90,15 +109,27 @@ static enum pd_code check_times(jwt_t *jwt, time_t now, struct pd_err *err)
 {
     long exp, nbf;
 
+    if (claim_kind(jwt, "exp") != CLAIM_INT)
+        return pd_fail(err, PD_EAUTH, "JWT has no numeric exp");
     errno = 0;
     exp = jwt_get_grant_int(jwt, "exp");
     if (errno != 0)
         return pd_fail(err, PD_EAUTH, "JWT has no numeric exp");
     if ((long long)exp <= (long long)now)
         return pd_fail(err, PD_EAUTH, "JWT expired");
+    switch (claim_kind(jwt, "nbf")) {
+    case CLAIM_ABSENT:
+        return PD_OK;
+    case CLAIM_INT:
+        break;
+    default:
+        return pd_fail(err, PD_EAUTH, "JWT nbf is not a number");
+    }
     errno = 0;
     nbf = jwt_get_grant_int(jwt, "nbf");
-    if (errno == 0 && (long long)nbf > (long long)now + NBF_LEEWAY_S)
+    if (errno != 0)
+        return pd_fail(err, PD_EAUTH, "JWT nbf is not a number");
+    if ((long long)nbf > (long long)now + NBF_LEEWAY_S)
         return pd_fail(err, PD_EAUTH, "JWT not valid yet");
     return PD_OK;
 }
@@ -127,8 +158,13 @@ enum pd_code jwtauth_verify(const struct jwtauth *j, const char *token,
         rc = pd_fail(err, PD_EAUTH, "JWT has no usable sub");
         goto out;
     }
-    if (!claim_text(jwt, "sid", out->sid, sizeof(out->sid)))
-        out->sid[0] = '\0';
+    /* A sid that is there but unusable (too long, not text or an integer)
+     * is refused: ignoring it would skip the revocation check. */
+    if (claim_kind(jwt, "sid") != CLAIM_ABSENT &&
+        !claim_text(jwt, "sid", out->sid, sizeof(out->sid))) {
+        rc = pd_fail(err, PD_EAUTH, "JWT sid is not usable");
+        goto out;
+    }
     errno = 0;
     out->mfa = jwt_get_grant_bool(jwt, "mfa") == 1 && errno == 0;
 out:

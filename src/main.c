@@ -58,11 +58,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0) {
-        if (argc > 2 && (cmd = find_command(argv[2])) != NULL) {
+        if (argc > 2 && strcmp(argv[2], "help") != 0 &&
+            (cmd = find_command(argv[2])) != NULL) {
             char *sub[] = {argv[2], "--help", NULL};
             return cmd->run(2, sub);
         }
-        if (argc > 2) {
+        if (argc > 2 && strcmp(argv[2], "help") != 0) {
             fprintf(stderr, "presignd: unknown command '%s'\n", argv[2]);
             return PD_EXIT_USAGE;
         }

@@ -53,7 +53,7 @@ static enum pd_code listen_connect(struct notify_listener *l,
 
     l->conn = PQconnectdbParams(keys, vals, 1);
     if (l->conn == NULL || PQstatus(l->conn) != CONNECTION_OK)
-        return db_fail(err, NULL, l->conn, "listener connect");
+        return db_connect_fail(err, l->conn, l->conninfo, "listener connect");
     quoted = PQescapeIdentifier(l->conn, l->channel, strlen(l->channel));
     if (quoted == NULL)
         return db_fail(err, NULL, l->conn, "quoting the channel");

@@ -135,7 +135,8 @@ static enum pd_code open_conn(struct db_pool *p, PGconn **out,
     if (conn == NULL)
         return pd_fail(err, PD_ENOMEM, "out of memory connecting");
     if (PQstatus(conn) != CONNECTION_OK) {
-        rc = db_fail(err, NULL, conn, "connecting to the database");
+        rc = db_connect_fail(err, conn, p->conninfo,
+                             "connecting to the database");
         PQfinish(conn);
         return rc;
     }

@@ -54,6 +54,23 @@ static enum MHD_Result lookup_failed(struct http_request *rq, enum pd_code rc,
     return http_respond_error(rq, 500, "internal error\n");
 }
 
+/* The token's session row, which must belong to the token's subject: the
+ * viewer is always "sub", never whoever owns the "sid" session. */
+static enum pd_code session_of_sid(struct http_request *rq,
+                                   const struct jwtauth_claims *claims,
+                                   struct access_session *s, struct pd_err *err)
+{
+    enum pd_code rc =
+        access_session_by_sid(rq->gw->access, claims->sid, s, err);
+
+    if (rc == PD_OK && strcmp(s->user_id, claims->sub) != 0) {
+        pd_log(PD_LOG_DEBUG, "request %s: JWT sid belongs to another user",
+               rq->request_id);
+        return PD_ENOTFOUND;
+    }
+    return rc;
+}
+
 static enum pd_code session_of(struct http_request *rq, const char *cookie,
                                struct access_session *s, struct pd_err *err)
 {
@@ -72,7 +89,7 @@ static enum pd_code session_of(struct http_request *rq, const char *cookie,
         return PD_ENOTFOUND;
     }
     if (claims.sid[0] != '\0')
-        return access_session_by_sid(rq->gw->access, claims.sid, s, err);
+        return session_of_sid(rq, &claims, s, err);
     return access_session_by_user(rq->gw->access, claims.sub, claims.mfa, s,
                                   err);
 }

@@ -30,6 +30,13 @@ void pd_buf_release(struct pd_buf *b);
 /* Like pd_buf_release, but wipes the bytes first (for secrets). */
 void pd_buf_release_wipe(struct pd_buf *b);
 
+/*
+ * Replaces each control byte (below 0x20, and 0x7f) of b->data from offset
+ * `from` on by '?', except a final '\n': for a line that quotes untrusted
+ * bytes (an object key may hold any) on its way to a terminal.
+ */
+void pd_buf_mask_controls(struct pd_buf *b, size_t from);
+
 /* Empties the buffer, keeping its allocation. */
 void pd_buf_reset(struct pd_buf *b);
 

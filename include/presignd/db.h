@@ -26,6 +26,14 @@ PD_MUST_CHECK enum pd_code db_connect(PGconn **out, const char *conninfo,
                                       struct pd_err *err);
 
 /*
+ * Records a failed connection attempt as PD_EDB in err: what, then libpq's
+ * message with anything it echoed from conninfo (the password, or the
+ * quoted parts of a string it could not parse) blanked. conn may be NULL.
+ */
+enum pd_code db_connect_fail(struct pd_err *err, PGconn *conn,
+                             const char *conninfo, const char *what);
+
+/*
  * Records a failed result as PD_EDB in err, with what (e.g. "backfill
  * batch") and the server's message (SQLSTATE included); clears the result.
  */

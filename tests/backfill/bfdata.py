@@ -3,6 +3,7 @@ schema, users with known legacy URLs, and ways to run the command and read
 the result."""
 import json
 import os
+import time
 
 import psycopg2
 
@@ -94,6 +95,21 @@ def refs(dsn):
                     "content_type, source_url, created_at "
                     "FROM presignd.object_refs")
         return {(r[0], r[1]): tuple(r[2:]) for r in cur.fetchall()}
+
+
+def wait_for_other_backends_to_leave(dsn, timeout=30):
+    """Waits until no other session is connected to the database."""
+    deadline = time.time() + timeout
+    with connect(dsn) as conn, conn.cursor() as cur:
+        while True:
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE "
+                        "datname = current_database() AND "
+                        "backend_type = 'client backend' AND "
+                        "pid <> pg_backend_pid()")
+            if cur.fetchone()[0] == 0:
+                return
+            assert time.time() < deadline, "backends still connected"
+            time.sleep(0.02)
 
 
 def ref_count(dsn):

@@ -134,6 +134,28 @@ def test_buckets_come_from_presignd_buckets_too():
                                                          "sig.png")
 
 
+def test_presignd_buckets_items_are_trimmed_as_serve_trims_them():
+    # serve reads "a, b" as two buckets; the backfill must read the same
+    # setting the same way, or rows in " b" are silently not converted.
+    dsn = bfdata.new_database()
+    bfdata.insert_cases(dsn, bfdata.CASES[2:3])
+    r = harness.run(["backfill"], env=bfdata.env_for(
+        dsn, PRESIGND_BUCKETS="x-bucket, other-bucket "))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["bucket_not_configured"] == 0, r.stdout
+    assert bfdata.refs(dsn)[("1", "signature")][:2] == ("other-bucket",
+                                                         "sig.png")
+
+
+def test_invalid_bucket_name_is_a_usage_error():
+    r = harness.run(["backfill", "--bucket", "Media"],
+                    env={"PRESIGND_BUCKETS": ""})
+    assert (r.returncode, r.stderr.strip()) == (
+        2, "presignd backfill: --bucket: bucket name 'Media' may contain "
+           "only lower-case letters, digits, '.' and '-' "
+           "(see 'presignd backfill --help')")
+
+
 def test_non_tty_progress_is_one_json_line_per_batch():
     dsn = bfdata.new_database()
     bfdata.insert_bulk(dsn, 10)
@@ -233,6 +255,9 @@ def test_sigkill_mid_run_then_rerun_finishes_the_job():
     p.send_signal(signal.SIGKILL)
     p.communicate(timeout=30)
     assert p.returncode == -signal.SIGKILL
+    # A COMMIT the server had already received still completes after the
+    # client died: count only once the killed run's backends are gone.
+    bfdata.wait_for_other_backends_to_leave(dsn)
     partial = bfdata.ref_count(dsn)
     assert 0 < partial < total
     r, s = bfdata.backfill(dsn, "--progress", "none")

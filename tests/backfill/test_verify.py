@@ -104,3 +104,23 @@ def test_verify_concurrency_is_bounded():
     assert (r.returncode, r.stderr.strip()) == (
         2, "presignd backfill: --verify-concurrency must be 1..64, not '65' "
            "(see 'presignd backfill --help')")
+
+
+def test_verify_sends_keys_with_dot_segments_as_stored():
+    # S3 keys are literal: "d/../x.png" is its own object. A client that
+    # squashes dot segments asks for another key (and the signature fails).
+    env = harness.rgw_env()
+    s3 = s3_client(env)
+    bucket = "bf-dots-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=bucket)
+    for key in ("d/../x.png", "./y.png"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    dsn = bfdata.new_database()
+    bfdata.insert_cases(dsn, [("s3://%s/d/../x.png" % bucket,
+                               "s3://%s/./y.png" % bucket, None, None)])
+    r = harness.run(["backfill", "--bucket", bucket, "--verify"],
+                    env=dict(env, DATABASE_URL=dsn, PRESIGND_BUCKETS=""))
+    assert r.returncode == 0, r.stderr
+    s = json.loads([l for l in r.stdout.splitlines() if l][-1])
+    assert (s["converted"], s["verified"], s["missing"],
+            s["verify_failed"]) == (2, 2, 0, 0), r.stdout

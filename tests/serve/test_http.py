@@ -7,6 +7,7 @@ import base64
 import calendar
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
@@ -138,6 +139,26 @@ def test_cors_only_for_allowlisted_origin_in_json_mode(gw, world):
     assert redirect.getheader("Access-Control-Allow-Origin") is None
 
 
+def test_json_mode_errors_are_readable_by_the_allowlisted_origin(gw, world):
+    # Without CORS headers a browser turns the 401/404 into an opaque
+    # network error: the app could not tell "log in again" from an outage.
+    for cookie, status in ((None, 401), (world["token"], 404)):
+        path = ("/v1/users/999999999/avatar?format=json" if cookie
+                else avatar(world) + "?format=json")
+        r = gw.request(path, cookie, headers={"Origin": "https://app.example"})
+        assert r.status == status
+        assert r.getheader("Access-Control-Allow-Origin") == \
+            "https://app.example"
+        assert r.getheader("Access-Control-Allow-Credentials") == "true"
+        bad = gw.request(path, cookie,
+                         headers={"Origin": "https://evil.example"})
+        assert bad.getheader("Access-Control-Allow-Origin") is None
+    plain = gw.request(avatar(world), None,
+                       headers={"Origin": "https://app.example"})
+    assert plain.status == 401
+    assert plain.getheader("Access-Control-Allow-Origin") is None
+
+
 def test_health_readiness_and_metrics(gw, world):
     assert gw.status("/healthz") == 200
     assert gw.status("/readyz") == 200
@@ -241,6 +262,33 @@ def test_untrusted_peer_cannot_spoof_client_ip(db, world, gateway_factory):
     g.request("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
     wait_for_log_lines(g, 1)
     assert json.loads(g.stdout_lines[-1])["client_ip"] == "127.0.0.1"
+
+
+def test_repeated_forwarded_for_headers_count_the_last_hop(gw):
+    # HAProxy's "option forwardfor" adds its own X-Forwarded-For line after
+    # the client's: the client's must not win.
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    conn.putrequest("GET", "/healthz?xff-twice")
+    conn.putheader("X-Forwarded-For", "198.51.100.66")
+    conn.putheader("X-Forwarded-For", "203.0.113.99")
+    conn.endheaders()
+    assert conn.getresponse().status == 200
+    conn.close()
+    deadline = time.time() + 5
+    ips = []
+    while time.time() < deadline and not ips:
+        time.sleep(0.02)
+        ips = [x["client_ip"] for x in map(json.loads, gw.stdout_lines)
+               if x["client_ip"] in ("198.51.100.66", "203.0.113.99")]
+    assert ips == ["203.0.113.99"]
+
+
+def test_one_worker_logs_only_json_to_stderr(db, gateway_factory):
+    g = gateway_factory(["--workers", "1"])
+    assert g.status("/healthz") == 200
+    g.finish()
+    for line in g.stderr_lines:
+        assert json.loads(line)["level"] != "warn", line
 
 
 def write_credentials(path, key_id):
@@ -353,6 +401,19 @@ def test_jwt_session_id_is_checked_for_revocation(db, world, jwt_gw):
             jwt_gw.status(avatar(world), cookie) != 401:
         time.sleep(0.02)
     assert jwt_gw.status(avatar(world), cookie) == 401
+
+
+def test_jwt_session_id_of_another_user_is_refused(db, world, jwt_gw):
+    # sub names the viewer; a sid whose session belongs to someone else
+    # must not make the request theirs (nor be accepted at all).
+    token = db.session(world["subject"], world["org"])
+    sid = db.q("SELECT id FROM sessions WHERE token_sha256 = "
+               "sha256(%s::bytea)", token.encode())[0][0]
+    exp = int(time.time()) + 60
+    assert jwt_gw.status("/v1/me/avatar", jwt({
+        "sub": str(world["subject"]), "sid": sid, "exp": exp})) == 302
+    assert jwt_gw.status("/v1/me/avatar", jwt({
+        "sub": str(world["viewer"]), "sid": sid, "exp": exp})) == 401
 
 
 def test_keep_alive_connections_stay_open(gw, world):

@@ -87,6 +87,49 @@ static void wrong_tokens_are_refused(void **state)
     assert_int_equal(verify("a.b.c", &c), PD_EAUTH);
 }
 
+/* An HS256 token over key with the claims given as JSON. */
+static char *token_json(const char *claims)
+{
+    jwt_t *j = NULL;
+    char *s;
+
+    assert_int_equal(jwt_new(&j), 0);
+    assert_int_equal(jwt_add_grants_json(j, claims), 0);
+    assert_int_equal(
+        jwt_set_alg(j, JWT_ALG_HS256, key, (int)strlen((const char *)key)), 0);
+    s = jwt_encode_str(j);
+    jwt_free(j);
+    assert_non_null(s);
+    return s;
+}
+
+/* A claim that is present but unusable must not count as absent: an
+ * ignored sid would skip the revocation check, an ignored nbf the wait. */
+static void present_but_unusable_claims_are_refused(void **state)
+{
+    struct jwtauth_claims c;
+    char *bad[] = {
+        token_json("{\"sub\":\"42\",\"exp\":1700000060,\"sid\":\""
+                   "0123456789abcdef0123456789abcdef"
+                   "0123456789abcdef0123456789abcdef\"}"), /* too long */
+        token_json("{\"sub\":\"42\",\"exp\":1700000060,\"sid\":true}"),
+        token_json("{\"sub\":\"42\",\"exp\":1700000060,\"sid\":\"\"}"),
+        token_json("{\"sub\":\"42\",\"exp\":1700000060,\"nbf\":\"x\"}"),
+        token_json("{\"sub\":true,\"exp\":1700000060}"), /* not user 0 */
+        token_json("{\"sub\":\"42\",\"exp\":1700000060.5}"),
+    };
+    char *good = token_json("{\"sub\":\"42\",\"exp\":1700000060}");
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(verify(bad[i], &c), PD_EAUTH);
+        free(bad[i]);
+    }
+    assert_int_equal(verify(good, &c), PD_OK);
+    assert_string_equal(c.sid, "");
+    free(good);
+}
+
 static void short_secret_is_refused(void **state)
 {
     struct jwtauth *j = NULL;
@@ -103,6 +146,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_token_yields_claims),
         cmocka_unit_test(wrong_tokens_are_refused),
+        cmocka_unit_test(present_but_unusable_claims_are_refused),
         cmocka_unit_test(short_secret_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,6 +73,25 @@ def test_deactivated_subject_disappears_at_once(db, world, gateway_factory):
     eventually(lambda: g.status(path, token) == 404, timeout=1.0)
 
 
+def test_id_spelled_with_leading_zeros_cannot_outlive_invalidation(
+        db, world, gateway_factory):
+    # Invalidations name "user:<id>" as the database spells the id; a
+    # cached answer for "/v1/users/0<id>" would escape them until its TTL.
+    org = db.org("R3")
+    viewer, subject = db.user("V3"), db.user("S3")
+    db.member(org, viewer)
+    db.member(org, subject)
+    token = db.session(viewer, org)
+    g = gateway_factory(["--cache-ttl", "600"])
+    g.wait_listening()
+    assert g.status("/v1/users/%d/avatar" % subject, token) == 200
+    assert g.status("/v1/users/0%d/avatar" % subject, token) == 404
+    db.q("UPDATE memberships SET active = false WHERE user_id = %s", subject)
+    path = "/v1/users/%d/avatar" % subject
+    eventually(lambda: g.status(path, token) == 404, timeout=1.0)
+    assert g.status("/v1/users/0%d/avatar" % subject, token) == 404
+
+
 def test_changed_avatar_is_served_at_once(db, world, gateway_factory):
     token = db.session(world["viewer"], world["org"])
     path = "/v1/users/%d/avatar" % world["subject"]

@@ -153,6 +153,31 @@ def test_help_exits_zero():
         "usage: presignd presign [OPTIONS] s3://BUCKET/KEY\n")
 
 
+COMMANDS = ["serve", "migrate", "backfill", "audit", "enforce-private",
+            "presign", "parse-url"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_takes_dash_h_like_dash_dash_help(command):
+    # `presignd help` names `-h` as a spelling of help; it must work for
+    # every command, not just some.
+    long = subprocess.run([BIN, command, "--help"], capture_output=True,
+                          text=True, timeout=30)
+    short = subprocess.run([BIN, command, "-h"], capture_output=True,
+                           text=True, timeout=30)
+    assert (short.returncode, short.stderr) == (0, "")
+    assert short.stdout == long.stdout
+    assert short.stdout.startswith("usage: presignd " + command)
+
+
+def test_help_help_shows_the_main_help():
+    top = subprocess.run([BIN, "help"], capture_output=True, text=True,
+                         timeout=30)
+    p = subprocess.run([BIN, "help", "help"], capture_output=True,
+                       text=True, timeout=30)
+    assert (p.returncode, p.stderr, p.stdout) == (0, "", top.stdout)
+
+
 def test_profile_from_shared_credentials_file(tmp_path):
     creds = tmp_path / "creds"
     creds.write_text("[default]\naws_access_key_id = DEFAULTKEY\n"

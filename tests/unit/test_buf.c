@@ -69,10 +69,28 @@ static void reset_keeps_allocation(void **state)
     assert_null(b.data);
 }
 
+static void mask_controls_keeps_the_final_newline(void **state)
+{
+    struct pd_buf b;
+
+    (void)state;
+    pd_buf_init(&b, 100);
+    assert_int_equal(pd_buf_puts(&b, "a\nb\n"), PD_OK);
+    assert_int_equal(pd_buf_puts(&b, "key\r\n\x1b[2J\x7f.png\n"), PD_OK);
+    pd_buf_mask_controls(&b, 4);
+    assert_string_equal(b.data, "a\nb\nkey??"
+                                "?[2J?.png\n");
+    pd_buf_mask_controls(&b, 0);
+    assert_string_equal(b.data, "a?b?key??"
+                                "?[2J?.png\n");
+    pd_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(appends_are_nul_terminated),
+        cmocka_unit_test(mask_controls_keeps_the_final_newline),
         cmocka_unit_test(growing_past_max_fails_and_keeps_content),
         cmocka_unit_test(detach_hands_over_and_empties),
         cmocka_unit_test(reset_keeps_allocation),
