@@ -28,6 +28,7 @@
 
 /* Exit status when some rows could not be parsed (the run itself ended). */
 #define BACKFILL_EXIT_UNPARSEABLE 3
+#define BACKFILL_EXIT_UNVERIFIED  4
 
 enum progress_mode {
     PROGRESS_AUTO,
@@ -116,7 +117,9 @@ static void usage(FILE *out)
         "Database: DATABASE_URL (libpq URI or conninfo) or the PG* variables.\n"
         "exit status: 0 done, 1 failure, 2 usage error, 3 done but some URLs "
         "could\n"
-        "not be parsed (see --report).\n",
+        "not be parsed (see --report), 4 done but --verify found objects "
+        "missing\n"
+        "or could not check them (see --report).\n",
         out);
 }
 
@@ -537,8 +540,12 @@ static int finish(struct backfill_cli *c, enum pd_code rc,
     free(c->bucket_env);
     if (rc != PD_OK)
         return PD_EXIT_FAIL;
-    return s->outcomes[BACKFILL_UNPARSEABLE] > 0 ? BACKFILL_EXIT_UNPARSEABLE
-                                                 : PD_EXIT_OK;
+    /* Scripts must notice both: what could not be read comes first. */
+    if (s->outcomes[BACKFILL_UNPARSEABLE] > 0)
+        return BACKFILL_EXIT_UNPARSEABLE;
+    if (s->missing > 0 || s->verify_failed > 0)
+        return BACKFILL_EXIT_UNVERIFIED;
+    return PD_EXIT_OK;
 }
 
 int cmd_backfill(int argc, char **argv)

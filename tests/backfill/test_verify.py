@@ -43,7 +43,7 @@ def test_verify_checks_each_object_and_resolves_ambiguous_plus():
         ["backfill", "--bucket", bucket, "--verify", "--report", report,
          "--s3-endpoint", endpoint],
         env=dict(env, DATABASE_URL=dsn, PRESIGND_BUCKETS=""))
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 4, r.stderr  # done, but one object is missing
     s = json.loads([l for l in r.stdout.splitlines() if l][-1])
     assert (s["converted"], s["verified"], s["missing"], s["plus_as_plus"],
             s["verify_failed"], s["ambiguous_plus"]) == (5, 4, 1, 1, 0, 2)
@@ -90,7 +90,7 @@ def test_verify_checks_many_objects_concurrently_in_chunks():
         ["backfill", "--bucket", bucket, "--verify", "--report", report,
          "--verify-concurrency", "8", "--batch-size", "400"],
         env=dict(env, DATABASE_URL=dsn, PRESIGND_BUCKETS=""))
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 4, r.stderr  # half the objects are missing
     s = json.loads([l for l in r.stdout.splitlines() if l][-1])
     assert (s["converted"], s["verified"], s["missing"]) == (600, 300, 300)
     missing = sorted(int(x["subject_id"])
@@ -124,3 +124,17 @@ def test_verify_sends_keys_with_dot_segments_as_stored():
     s = json.loads([l for l in r.stdout.splitlines() if l][-1])
     assert (s["converted"], s["verified"], s["missing"],
             s["verify_failed"]) == (2, 2, 0, 0), r.stdout
+
+
+def test_verify_that_cannot_reach_the_store_exits_4():
+    # Every check fails (nothing listens on the port): the references are
+    # still written, and the exit status tells a script to look.
+    env = dict(harness.rgw_env(), AWS_ENDPOINT_URL="http://127.0.0.1:9",
+               AWS_ENDPOINT_URL_S3="")
+    dsn = bfdata.new_database()
+    bfdata.insert_cases(dsn, [("s3://media-bucket/a.png", None, None, None)])
+    r = harness.run(["backfill", "--bucket", "media-bucket", "--verify"],
+                    env=dict(env, DATABASE_URL=dsn, PRESIGND_BUCKETS=""))
+    assert r.returncode == 4, r.stderr
+    s = json.loads([l for l in r.stdout.splitlines() if l][-1])
+    assert (s["converted"], s["verified"], s["verify_failed"]) == (1, 0, 1)
