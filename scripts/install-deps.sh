@@ -21,7 +21,8 @@ build=(build-essential clang clang-format cmake pkg-config git libssl-dev
        libexpat1-dev libjwt-dev libcmocka-dev libclang-rt-14-dev)
 test=(postgresql postgresql-client ceph-mon ceph-osd radosgw ceph-common
       awscli curl chromium python3 python3-pytest python3-psycopg2
-      python3-botocore imagemagick procps iproute2 util-linux)
+      python3-botocore imagemagick fonts-dejavu-core fonts-dejavu-extra
+      procps iproute2 util-linux)
 bench=(nginx-light wrk python3-fastapi python3-uvicorn python3-boto3 time)
 
 pkgs=()
