@@ -412,6 +412,31 @@ static enum pd_code put_field(struct pd_buf *b, const char *name,
 }
 
 /* One JSON line of the --report file. */
+
+/*
+ * The stored URL without its query string: stale presigned URLs carry
+ * X-Amz-Signature, X-Amz-Credential and session tokens there, and a report
+ * is a file ops pass around. The path is what a reader needs to find the
+ * row's problem; "?<removed>" says a query was there.
+ */
+static enum pd_code put_url(struct pd_buf *b, const char *url)
+{
+    const char *q = url != NULL ? strchr(url, '?') : NULL;
+    struct pd_buf cut;
+    enum pd_code rc;
+
+    if (q == NULL)
+        return put_field(b, "url", url);
+    pd_buf_init(&cut, (size_t)(q - url) + 16);
+    rc = pd_buf_append(&cut, url, (size_t)(q - url));
+    if (rc == PD_OK)
+        rc = pd_buf_puts(&cut, "?<removed>");
+    if (rc == PD_OK)
+        rc = put_field(b, "url", cut.data);
+    pd_buf_release(&cut);
+    return rc;
+}
+
 static enum pd_code on_item(void *arg, const struct backfill_item *it,
                             struct pd_err *err)
 {
@@ -434,7 +459,7 @@ static enum pd_code on_item(void *arg, const struct backfill_item *it,
     if (rc == PD_OK)
         rc = put_field(&b, "detail", it->detail ? it->detail : "");
     if (rc == PD_OK)
-        rc = put_field(&b, "url", it->url);
+        rc = put_url(&b, it->url);
     if (rc == PD_OK && it->key != NULL)
         rc = put_field(&b, "bucket", it->bucket);
     if (rc == PD_OK && it->key != NULL)

@@ -124,6 +124,22 @@ def test_only_external_or_unconfigured_rows_exit_0():
     assert bfdata.ref_count(dsn) == 0
 
 
+def test_report_never_carries_a_stale_url_signature_or_token():
+    secret = "X-Amz-Credential=AKIAOLD%2F20200101&X-Amz-Signature=deadbeef"
+    dsn = bfdata.new_database()
+    bfdata.insert_cases(dsn, [
+        ("https://other-bucket.s3.amazonaws.com/a.png?" + secret,
+         "https://www.gravatar.com/avatar/x?token=s3cr3t", None, None)])
+    report = tempfile.mktemp(suffix=".jsonl")
+    r, s = bfdata.backfill(dsn, "--report", report)
+    rows = bfdata.read_report(report)
+    os.unlink(report)
+    assert [x["url"] for x in rows] == [
+        "https://other-bucket.s3.amazonaws.com/a.png?<removed>",
+        "https://www.gravatar.com/avatar/x?<removed>"]
+    assert r.returncode == 0, r.stderr
+
+
 def test_buckets_come_from_presignd_buckets_too():
     dsn = bfdata.new_database()
     bfdata.insert_cases(dsn, bfdata.CASES[2:3])
