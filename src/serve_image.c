@@ -215,10 +215,23 @@ static enum MHD_Result redirect_presigned(struct http_request *rq,
     return r;
 }
 
-/* Only plain http(s) URLs without spaces or controls leave as Location. */
+/*
+ * Only https URLs on the default port, without spaces or controls, leave as
+ * Location: the allowlist names a host, and neither a downgrade to http nor
+ * another service on another port of that host is what it allowed.
+ */
 static bool safe_external_url(const char *url)
 {
-    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+    const char *authority, *colon;
+    size_t n;
+
+    if (strncmp(url, "https://", 8) != 0)
+        return false;
+    authority = url + 8;
+    n = strcspn(authority, "/?#");
+    colon = memchr(authority, ':', n);
+    if (colon != NULL &&
+        !(authority + n - colon == 4 && strncmp(colon, ":443", 4) == 0))
         return false;
     for (const unsigned char *p = (const unsigned char *)url; *p; p++)
         if (*p <= 0x20 || *p >= 0x7f)

@@ -29,7 +29,7 @@ def world(db):
     org = db.org("H")
     w = {"org": org}
     for name in ("viewer", "subject", "external", "stranger", "oldaws",
-                 "html", "bare"):
+                 "html", "bare", "plainhttp", "oddport"):
         w[name] = db.user("Grace Brewster Hopper")
         db.member(org, w[name])
     db.ref(w["subject"], "avatar", BUCKET, "s/avatar.png")
@@ -38,6 +38,10 @@ def world(db):
          "https://www.gravatar.com/avatar/abc?s=80", w["external"])
     db.q("UPDATE users SET avatar_url = %s WHERE id = %s",
          "https://evil.example/x.png", w["stranger"])
+    db.q("UPDATE users SET avatar_url = %s WHERE id = %s",
+         "http://www.gravatar.com/avatar/abc", w["plainhttp"])
+    db.q("UPDATE users SET avatar_url = %s WHERE id = %s",
+         "https://www.gravatar.com:8443/avatar/abc", w["oddport"])
     db.q("UPDATE users SET avatar_url = %s WHERE id = %s",
          "https://other-bucket.s3.amazonaws.com/x.png", w["oldaws"])
     w["token"] = db.session(w["viewer"], org)
@@ -177,6 +181,14 @@ def test_legacy_external_allowlisted_host_is_followed(gw, world):
     assert r.status == 302
     assert r.getheader("Location") == \
         "https://www.gravatar.com/avatar/abc?s=80"
+
+
+def test_legacy_allowlisted_host_only_over_https_on_its_default_port(
+        gw, world):
+    # An allowlist names a host, not a downgrade to http or another service
+    # on another port of it.
+    assert gw.status(avatar(world, "plainhttp"), world["token"]) == 404
+    assert gw.status(avatar(world, "oddport"), world["token"]) == 404
 
 
 def test_legacy_unknown_host_or_unconfigured_bucket_is_404(gw, world):
