@@ -44,6 +44,7 @@ struct backfill_verify_s3 {
     struct sigv4_endpoint forced;
     bool has_forced;
     CURLM *multi;
+    struct curl_slist *pins; /* PRESIGND_S3_RESOLVE, as audit reads it */
     struct head_slot slots[BACKFILL_VERIFY_MAX_CONCURRENCY];
     size_t concurrency;
 };
@@ -229,8 +230,41 @@ static void check(void *arg, struct backfill_check *checks, size_t n)
     }
 }
 
+/*
+ * PRESIGND_S3_RESOLVE: comma-separated "HOST:PORT:ADDRESS" pins, so a named
+ * endpoint is reached without a DNS lookup (the audit commands read the
+ * same variable).
+ */
+static enum pd_code read_pins(struct backfill_verify_s3 *v, struct pd_err *err)
+{
+    const char *p = getenv("PRESIGND_S3_RESOLVE");
+    char item[512];
+
+    while (p != NULL && *p != '\0') {
+        size_t n = strcspn(p, ",");
+        struct curl_slist *next;
+
+        if (n >= sizeof(item))
+            return pd_fail(err, PD_ECONFIG,
+                           "PRESIGND_S3_RESOLVE: a pin is "
+                           "over 511 bytes");
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (n > 0) {
+            next = curl_slist_append(v->pins, item);
+            if (next == NULL)
+                return pd_fail(err, PD_ENOMEM, "out of memory");
+            v->pins = next;
+        }
+        p += n + (p[n] == ',');
+    }
+    return PD_OK;
+}
+
 static enum pd_code setup_curl(struct backfill_verify_s3 *v, struct pd_err *err)
 {
+    if (read_pins(v, err) != PD_OK)
+        return err->code;
     v->multi = curl_multi_init();
     if (v->multi == NULL)
         return pd_fail(err, PD_ENOMEM, "cannot create a curl handle");
@@ -249,6 +283,9 @@ static enum pd_code setup_curl(struct backfill_verify_s3 *v, struct pd_err *err)
         curl_easy_setopt(c, CURLOPT_TIMEOUT, REQUEST_TIMEOUT);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_USERAGENT, "presignd-backfill");
+        curl_easy_setopt(c, CURLOPT_PROXY, ""); /* never an environment proxy */
+        if (v->pins != NULL)
+            curl_easy_setopt(c, CURLOPT_RESOLVE, v->pins);
     }
     return PD_OK;
 }
@@ -308,5 +345,6 @@ void backfill_verify_s3_free(struct backfill_verify_s3 *v)
     }
     if (v->multi != NULL)
         curl_multi_cleanup(v->multi);
+    curl_slist_free_all(v->pins);
     free(v);
 }

@@ -138,3 +138,39 @@ def test_verify_that_cannot_reach_the_store_exits_4():
     assert r.returncode == 4, r.stderr
     s = json.loads([l for l in r.stdout.splitlines() if l][-1])
     assert (s["converted"], s["verified"], s["verify_failed"]) == (1, 0, 1)
+
+
+def test_verify_reaches_a_named_endpoint_through_resolve_pins():
+    # The store by name, pinned to loopback as the audit commands allow,
+    # and the signed Host is the name. radosgw reads any other name than its
+    # "rgw dns name" (localhost here) as a bucket CNAME, so the name is
+    # localhost; the pin makes curl skip even /etc/hosts.
+    env = harness.rgw_env()
+    s3 = s3_client(env)
+    bucket = "bf-pin-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a.png", Body=b"x")
+    port = env["S3_ENDPOINT"].rsplit(":", 1)[1]
+    dsn = bfdata.new_database()
+    bfdata.insert_cases(dsn, [("s3://%s/a.png" % bucket, None, None, None)])
+    r = harness.run(
+        ["backfill", "--bucket", bucket, "--verify"],
+        env=dict(env, DATABASE_URL=dsn, PRESIGND_BUCKETS="",
+                 AWS_ENDPOINT_URL="http://localhost:%s" % port,
+                 AWS_ENDPOINT_URL_S3="",
+                 PRESIGND_S3_RESOLVE="localhost:%s:127.0.0.1" % port))
+    assert r.returncode == 0, r.stderr
+    s = json.loads([l for l in r.stdout.splitlines() if l][-1])
+    assert (s["converted"], s["verified"], s["verify_failed"]) == (1, 1, 0)
+    # The pin wins over /etc/hosts: pinned where nothing listens, it fails.
+    dsn = bfdata.new_database()
+    bfdata.insert_cases(dsn, [("s3://%s/a.png" % bucket, None, None, None)])
+    r = harness.run(
+        ["backfill", "--bucket", bucket, "--verify"],
+        env=dict(env, DATABASE_URL=dsn, PRESIGND_BUCKETS="",
+                 AWS_ENDPOINT_URL="http://localhost:%s" % port,
+                 AWS_ENDPOINT_URL_S3="",
+                 PRESIGND_S3_RESOLVE="localhost:%s:127.0.0.2" % port))
+    assert r.returncode == 4, r.stderr
+    s = json.loads([l for l in r.stdout.splitlines() if l][-1])
+    assert (s["converted"], s["verified"], s["verify_failed"]) == (1, 0, 1)
