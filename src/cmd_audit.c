@@ -90,14 +90,14 @@ int cmd_audit(int argc, char **argv)
     if (cmd_bucket_open(&args, true, &s) != PD_EXIT_OK)
         return PD_EXIT_UNCHECKED;
     if (bucket_audit_run(&s.ctx, &a, &err) != PD_OK) {
-        fprintf(stderr, "presignd: audit: %s\n", err.msg);
+        fprintf(stderr, "presignd audit: %s\n", err.msg);
         bucket_session_release(&s);
         return PD_EXIT_UNCHECKED;
     }
     pd_buf_init(&out, 16 * 1024 * 1024);
     if ((args.json ? bucket_report_json(&a, &out)
                    : bucket_report_text(&a, &out)) != PD_OK) {
-        fprintf(stderr, "presignd: audit: report too large\n");
+        fprintf(stderr, "presignd audit: report too large\n");
         status = PD_EXIT_FAIL;
     } else {
         fwrite(out.data, 1, out.len, stdout);

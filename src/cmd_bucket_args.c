@@ -4,6 +4,8 @@
  */
 #include "cmd_bucket.h"
 
+#include "cli.h"
+
 #include "commands.h"
 
 #include <getopt.h>
@@ -28,9 +30,7 @@ static const struct option long_opts[] = {
 
 static int bad(const char *cmd, const char *msg, const char *arg)
 {
-    fprintf(stderr, "presignd: %s: %s%s%s (see --help)\n", cmd, msg,
-            arg ? ": " : "", arg ? arg : "");
-    return PD_EXIT_USAGE;
+    return cli_usage_error(cmd, "%s%s%s", msg, arg ? ": " : "", arg ? arg : "");
 }
 
 static int parse_sample(const char *cmd, const char *s, unsigned *out)
@@ -128,7 +128,7 @@ int cmd_bucket_open(const struct cmd_bucket_args *args, bool need_db,
 
     o.need_db = need_db;
     if (bucket_session_init(s, &o, &err) != PD_OK) {
-        fprintf(stderr, "presignd: %s: %s\n", args->cmd, err.msg);
+        fprintf(stderr, "presignd %s: %s\n", args->cmd, err.msg);
         return PD_EXIT_UNCHECKED;
     }
     return PD_EXIT_OK;

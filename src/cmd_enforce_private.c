@@ -94,7 +94,7 @@ static int rollback(const struct cmd_bucket_args *args)
     if (status == PD_EXIT_OK)
         printf("restored the settings saved in %s\n", args->rollback);
     else
-        fprintf(stderr, "presignd: enforce-private: rollback stopped: %s\n",
+        fprintf(stderr, "presignd enforce-private: rollback stopped: %s\n",
                 err.msg);
     pd_buf_release(&log);
     bucket_session_release(&s);
@@ -115,7 +115,7 @@ static int verify(struct bucket_session *s, const struct bucket_audit *before)
     s->ctx.keys = keys;
     s->ctx.key_count = before->object_count;
     if (keys == NULL || bucket_audit_run(&s->ctx, &after, &err) != PD_OK) {
-        fprintf(stderr, "presignd: enforce-private: cannot verify: %s\n",
+        fprintf(stderr, "presignd enforce-private: cannot verify: %s\n",
                 keys ? err.msg : "out of memory");
         free(keys);
         return PD_EXIT_UNVERIFIED;
@@ -125,7 +125,7 @@ static int verify(struct bucket_session *s, const struct bucket_audit *before)
     if (bucket_report_compare(before, &after, &out) == PD_OK)
         print_buf(stdout, &out);
     if (!bucket_verify(&after, &why)) {
-        fprintf(stderr, "presignd: enforce-private: verification FAILED:\n");
+        fprintf(stderr, "presignd enforce-private: verification FAILED:\n");
         print_buf(stderr, &why);
         status = PD_EXIT_UNVERIFIED;
     } else {
@@ -150,15 +150,15 @@ static int readiness(const struct cmd_bucket_args *args,
 {
     if (a->db_check.state != BUCKET_CHECKED) {
         fprintf(stderr,
-                "presignd: enforce-private: cannot count the rows that "
+                "presignd enforce-private: cannot count the rows that "
                 "depend on public URLs: %s\n",
                 a->db_check.detail);
         if (!args->force)
             return PD_EXIT_UNCHECKED;
-        fprintf(stderr, "presignd: enforce-private: --force: going on\n");
+        fprintf(stderr, "presignd enforce-private: --force: going on\n");
     } else if (a->legacy_rows > 0) {
         fprintf(stderr,
-                "presignd: enforce-private: %s %lld row(s) still reach "
+                "presignd enforce-private: %s %lld row(s) still reach "
                 "bucket '%s' only through a legacy public URL; run "
                 "`presignd backfill` first%s\n",
                 args->force ? "--force: going on although" : "refusing:",
@@ -183,7 +183,7 @@ static int change(const struct cmd_bucket_args *args, struct bucket_session *s,
     pd_buf_init(&log, 1024 * 1024);
     if (bucket_rollback_save(before, plan, args->rollback_dir, &path, &err) !=
         PD_OK) {
-        fprintf(stderr, "presignd: enforce-private: %s; nothing changed\n",
+        fprintf(stderr, "presignd enforce-private: %s; nothing changed\n",
                 err.msg);
         status = PD_EXIT_FAIL;
     } else {
@@ -192,8 +192,8 @@ static int change(const struct cmd_bucket_args *args, struct bucket_session *s,
         if (bucket_plan_apply(&s->ctx, plan, &log, &err) != PD_OK) {
             print_buf(stdout, &log);
             fprintf(stderr,
-                    "presignd: enforce-private: stopped part-way: %s\n"
-                    "presignd: enforce-private: to undo: presignd "
+                    "presignd enforce-private: stopped part-way: %s\n"
+                    "presignd enforce-private: to undo: presignd "
                     "enforce-private --rollback %s\n",
                     err.msg, path.data);
             status = PD_EXIT_FAIL;
@@ -216,7 +216,7 @@ static int enforce(const struct cmd_bucket_args *args, struct bucket_session *s,
     int status;
 
     if (bucket_plan_make(a, &plan, &err) != PD_OK) {
-        fprintf(stderr, "presignd: enforce-private: %s; nothing changed\n",
+        fprintf(stderr, "presignd enforce-private: %s; nothing changed\n",
                 err.msg);
         return PD_EXIT_UNCHECKED;
     }
@@ -225,7 +225,7 @@ static int enforce(const struct cmd_bucket_args *args, struct bucket_session *s,
         printf("bucket %s: already private, nothing changed\n", a->bucket);
         status = verify(s, a);
     } else if (bucket_plan_describe(&plan, a->bucket, &text) != PD_OK) {
-        fprintf(stderr, "presignd: enforce-private: plan too large\n");
+        fprintf(stderr, "presignd enforce-private: plan too large\n");
         status = PD_EXIT_FAIL;
     } else {
         int ready = readiness(args, a);
@@ -260,7 +260,7 @@ int cmd_enforce_private(int argc, char **argv)
     if (cmd_bucket_open(&args, true, &s) != PD_EXIT_OK)
         return PD_EXIT_UNCHECKED;
     if (bucket_audit_run(&s.ctx, &a, &err) != PD_OK) {
-        fprintf(stderr, "presignd: enforce-private: %s; nothing changed\n",
+        fprintf(stderr, "presignd enforce-private: %s; nothing changed\n",
                 err.msg);
         bucket_session_release(&s);
         return PD_EXIT_UNCHECKED;

@@ -64,7 +64,7 @@ def test_unknown_access_key_is_named(public_bucket, tmp_path):
                      "--rollback-dir", str(tmp_path)], env=env)
     assert r.returncode == 5
     assert r.stderr.startswith(
-        "presignd: enforce-private: S3 GetBucketAcl on bucket '%s': HTTP 403 "
+        "presignd enforce-private: S3 GetBucketAcl on bucket '%s': HTTP 403 "
         "InvalidAccessKeyId, request id " % bucket)
     assert r.stderr.endswith("; nothing changed\n")
     unchanged(s3, bucket)
@@ -80,7 +80,7 @@ def test_unreachable_endpoint_is_named(public_bucket, tmp_path):
                      "--rollback-dir", str(tmp_path)], env=env)
     assert r.returncode == 5
     assert r.stderr == (
-        "presignd: enforce-private: S3 GetBucketAcl: cannot reach "
+        "presignd enforce-private: S3 GetBucketAcl: cannot reach "
         "http://127.0.0.1:%d: Couldn't connect to server (4 attempts); "
         "nothing changed\n" % port)
     r = harness.run(["audit", "--bucket", bucket], env=env)
@@ -113,7 +113,7 @@ def test_rollback_file_for_another_bucket_is_refused(public_bucket, tmp_path):
                      bucket], env=s3util.presignd_env(dsn))
     assert r.returncode == 1
     assert r.stderr == (
-        "presignd: enforce-private: rollback stopped: rollback file %s is "
+        "presignd enforce-private: rollback stopped: rollback file %s is "
         "for bucket 'other-bucket', not '%s'\n" % (f, bucket))
     unchanged(s3, bucket)
 

@@ -103,7 +103,7 @@ def test_2_enforce_refuses_before_backfill(story):
                  "--rollback-dir", story.dir)
     assert r.returncode == 4, r.stdout + r.stderr
     assert r.stderr == (
-        "presignd: enforce-private: refusing: 3 row(s) still reach bucket "
+        "presignd enforce-private: refusing: 3 row(s) still reach bucket "
         "'%s' only through a legacy public URL; run `presignd backfill` "
         "first (or use --force)\n" % story.bucket)
     assert os.listdir(story.dir) == []

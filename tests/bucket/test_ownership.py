@@ -163,7 +163,7 @@ def test_failed_verification_exits_6_and_keeps_the_rollback(aws, tmp_path):
     r = run(aws, "enforce-private", "--bucket", "own-bucket", "--force",
             "--rollback-dir", str(tmp_path))
     assert r.returncode == 6, r.stdout + r.stderr
-    assert ("presignd: enforce-private: verification FAILED:\n"
+    assert ("presignd enforce-private: verification FAILED:\n"
             "anonymous listing answered 200\n") in r.stderr
     assert len(os.listdir(tmp_path)) == 1
     assert "rollback file: %s" % tmp_path in r.stdout

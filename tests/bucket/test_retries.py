@@ -125,7 +125,7 @@ def test_4xx_is_not_retried(store):
     r = audit(store)
     assert len(acl_requests()) == 1
     assert r.returncode == 5
-    assert r.stderr == ("presignd: audit: S3 GetBucketAcl on bucket "
+    assert r.stderr == ("presignd audit: S3 GetBucketAcl on bucket "
                         "'retry-bucket': HTTP 403 AccessDenied, request id "
                         "req-1\n")
     assert r.stdout == ""
