@@ -146,8 +146,8 @@ static enum pd_code objects_text(const struct bucket_audit *a,
             pd_buf_printf(out, "  %-32s %-18s %-24s %s\n", key, acl, anon, pre);
     }
     if (rc == PD_OK && a->object_count == 0)
-        rc = pd_buf_puts(out, "  (no keys of this bucket in "
-                              "presignd.object_refs to probe)\n");
+        rc = pd_buf_puts(out, "  (no keys probed: --sample 0, or no keys of "
+                              "this bucket in presignd.object_refs)\n");
     return rc;
 }
 
