@@ -136,3 +136,14 @@ char *pd_buf_detach(struct pd_buf *b, size_t *len)
     b->cap = 0;
     return p;
 }
+
+int pd_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

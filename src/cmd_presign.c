@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "presignd/awsenv.h"
+#include "presignd/buf.h"
 #include "presignd/sigv4.h"
 
 #include <getopt.h>
@@ -302,17 +303,6 @@ static int setup(const struct presign_opts *o, struct sigv4_endpoint *ep,
     return make_signer(o, region, signer);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* --batch: "BUCKET\tHEXKEY" per line in, one URL or "error: ..." out. */
 static int run_batch(struct sigv4_signer *signer,
                      struct sigv4_presign_request *req)
@@ -329,9 +319,10 @@ static int run_batch(struct sigv4_signer *signer,
         if (tab == NULL)
             continue;
         *tab = '\0';
-        for (h = tab + 1;
-             hexval(h[0]) >= 0 && hexval(h[1]) >= 0 && n < sizeof(key); h += 2)
-            key[n++] = (char)(hexval(h[0]) * 16 + hexval(h[1]));
+        for (h = tab + 1; pd_hex_digit(h[0]) >= 0 && pd_hex_digit(h[1]) >= 0 &&
+                          n < sizeof(key);
+             h += 2)
+            key[n++] = (char)(pd_hex_digit(h[0]) * 16 + pd_hex_digit(h[1]));
         req->bucket = line;
         req->key = key;
         req->key_len = n;

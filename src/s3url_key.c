@@ -4,6 +4,8 @@
  */
 #include "s3url_int.h"
 
+#include "presignd/buf.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -101,17 +103,6 @@ bool s3url_utf8_valid(const char *p, size_t n)
     return true;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Shared final checks of a decoded key in out->key[0..out->key_len). */
 static enum s3url_reason check_key(struct s3url_result *out)
 {
@@ -150,8 +141,8 @@ static int escape_at(const char *raw, size_t n, size_t i)
 
     if (i + 2 >= n)
         return -1;
-    hi = hex_value(raw[i + 1]);
-    lo = hex_value(raw[i + 2]);
+    hi = pd_hex_digit(raw[i + 1]);
+    lo = pd_hex_digit(raw[i + 2]);
     if (hi < 0 || lo < 0)
         return -1;
     return hi * 16 + lo;

@@ -59,4 +59,7 @@ PD_MUST_CHECK enum pd_code pd_buf_vprintf(struct pd_buf *b, const char *fmt,
  */
 char *pd_buf_detach(struct pd_buf *b, size_t *len);
 
+/* The value of one hex digit (either case), or -1 when c is not one. */
+int pd_hex_digit(char c);
+
 #endif

@@ -151,26 +151,21 @@ def test_verify_reaches_a_named_endpoint_through_resolve_pins():
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="a.png", Body=b"x")
     port = env["S3_ENDPOINT"].rsplit(":", 1)[1]
-    dsn = bfdata.new_database()
-    bfdata.insert_cases(dsn, [("s3://%s/a.png" % bucket, None, None, None)])
-    r = harness.run(
-        ["backfill", "--bucket", bucket, "--verify"],
-        env=dict(env, DATABASE_URL=dsn, PRESIGND_BUCKETS="",
-                 AWS_ENDPOINT_URL="http://localhost:%s" % port,
-                 AWS_ENDPOINT_URL_S3="",
-                 PRESIGND_S3_RESOLVE="localhost:%s:127.0.0.1" % port))
-    assert r.returncode == 0, r.stderr
-    s = json.loads([l for l in r.stdout.splitlines() if l][-1])
-    assert (s["converted"], s["verified"], s["verify_failed"]) == (1, 1, 0)
+
+    def verify_pinned_to(address):
+        dsn = bfdata.new_database()
+        bfdata.insert_cases(dsn, [("s3://%s/a.png" % bucket, None, None,
+                                   None)])
+        r = harness.run(
+            ["backfill", "--bucket", bucket, "--verify"],
+            env=dict(env, DATABASE_URL=dsn, PRESIGND_BUCKETS="",
+                     AWS_ENDPOINT_URL="http://localhost:%s" % port,
+                     AWS_ENDPOINT_URL_S3="",
+                     PRESIGND_S3_RESOLVE="localhost:%s:%s" % (port, address)))
+        s = json.loads([l for l in r.stdout.splitlines() if l][-1])
+        return (r.returncode, s["converted"], s["verified"],
+                s["verify_failed"])
+
+    assert verify_pinned_to("127.0.0.1") == (0, 1, 1, 0)
     # The pin wins over /etc/hosts: pinned where nothing listens, it fails.
-    dsn = bfdata.new_database()
-    bfdata.insert_cases(dsn, [("s3://%s/a.png" % bucket, None, None, None)])
-    r = harness.run(
-        ["backfill", "--bucket", bucket, "--verify"],
-        env=dict(env, DATABASE_URL=dsn, PRESIGND_BUCKETS="",
-                 AWS_ENDPOINT_URL="http://localhost:%s" % port,
-                 AWS_ENDPOINT_URL_S3="",
-                 PRESIGND_S3_RESOLVE="localhost:%s:127.0.0.2" % port))
-    assert r.returncode == 4, r.stderr
-    s = json.loads([l for l in r.stdout.splitlines() if l][-1])
-    assert (s["converted"], s["verified"], s["verify_failed"]) == (1, 0, 1)
+    assert verify_pinned_to("127.0.0.2") == (4, 1, 0, 1)
