@@ -94,31 +94,55 @@ static enum pd_code session_of(struct http_request *rq, const char *cookie,
                                   err);
 }
 
+/*
+ * A browser may send two cookies of the same name (one set for a longer
+ * path, or a stale one on a parent domain), and which one the app honours
+ * depends on its framework. Every candidate is tried, in order, and the
+ * first live session wins; a few at most, so a client cannot turn one
+ * request into many lookups.
+ */
+#define SESSION_COOKIES_MAX 4
+
+struct cookie_candidates {
+    const char *name;
+    const char *value[SESSION_COOKIES_MAX];
+    size_t count;
+};
+
+static enum MHD_Result collect_cookie(void *ctx, enum MHD_ValueKind kind,
+                                      const char *key, const char *value)
+{
+    struct cookie_candidates *c = ctx;
+
+    (void)kind;
+    if (key != NULL && value != NULL && strcmp(key, c->name) == 0 &&
+        token_ok(value))
+        c->value[c->count++] = value;
+    return c->count < SESSION_COOKIES_MAX ? MHD_YES : MHD_NO;
+}
+
 static bool authenticate_or_respond(struct http_request *rq,
                                     struct access_session *s,
                                     enum MHD_Result *r)
 {
-    const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND,
-                                                     rq->gw->cfg->cookie_name);
+    struct cookie_candidates c = {rq->gw->cfg->cookie_name, {NULL}, 0};
     struct pd_err err;
-    enum pd_code rc;
+    enum pd_code rc = PD_ENOTFOUND;
 
     pd_err_clear(&err);
-    if (cookie == NULL || !token_ok(cookie)) {
-        *r = http_respond_error(rq, 401, "unauthorised\n");
-        return false;
+    MHD_get_connection_values(rq->conn, MHD_COOKIE_KIND, collect_cookie, &c);
+    for (size_t i = 0; i < c.count; i++) {
+        rc = session_of(rq, c.value[i], s, &err);
+        if (rc == PD_OK && access_session_valid(s, time(NULL))) {
+            memcpy(rq->user_id, s->user_id, sizeof(rq->user_id));
+            return true;
+        }
+        if (rc != PD_OK && rc != PD_ENOTFOUND)
+            break; /* the database, not the cookie: answer 503 */
+        rc = PD_ENOTFOUND;
     }
-    rc = session_of(rq, cookie, s, &err);
-    if (rc != PD_OK) {
-        *r = lookup_failed(rq, rc, 401, &err);
-        return false;
-    }
-    if (!access_session_valid(s, time(NULL))) {
-        *r = http_respond_error(rq, 401, "unauthorised\n");
-        return false;
-    }
-    memcpy(rq->user_id, s->user_id, sizeof(rq->user_id)); /* same size */
-    return true;
+    *r = lookup_failed(rq, rc, 401, &err);
+    return false;
 }
 
 static bool authorise_or_respond(struct http_request *rq, const char *viewer,

@@ -65,6 +65,19 @@ def test_garbage_cookie_is_401(gw, world):
     assert gw.status(avatar(world), "not-a-session-token") == 401
 
 
+def test_duplicate_session_cookies_any_live_one_is_honoured(gw, world):
+    # Browsers send a stale same-name cookie (longer path, parent domain)
+    # before or after the live one; frameworks disagree on which wins.
+    live = world["tok"]["P"]  # a plain member, who sees S's avatar
+    for header in ("session=garbage; session=%s" % live,
+                   "session=%s; session=stale-token-0000" % live,
+                   "session=%s; other=x; session=%s" % (
+                       world["tok"]["expired"], live)):
+        assert gw.status(avatar(world), headers={"Cookie": header}) == 302
+    assert gw.status(avatar(world), headers={
+        "Cookie": "session=a; session=%s" % world["tok"]["revoked"]}) == 401
+
+
 def test_expired_session_is_401(gw, world):
     assert gw.status(avatar(world), world["tok"]["expired"]) == 401
 
