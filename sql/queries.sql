@@ -71,6 +71,30 @@ CREATE OR REPLACE TRIGGER presignd_organisations_notify
     AFTER UPDATE ON organisations
     FOR EACH ROW EXECUTE FUNCTION presignd.notify_organisation_change();
 
+-- The rules that make a session good, in one place for both serve_session
+-- queries below: a simple view, so the planner still uses the index on
+-- sessions.token_sha256 (or the primary key) through it.
+CREATE OR REPLACE VIEW presignd.session_facts AS
+SELECT s.id AS session_id,
+       s.token_sha256,
+       s.user_id::text AS user_id,
+       extract(epoch FROM s.expires_at)::bigint AS expires_epoch,
+       s.revoked_at IS NOT NULL AS revoked,
+       u.active AS user_active,
+       EXISTS (SELECT 1 FROM memberships m
+               WHERE m.user_id = s.user_id AND m.active
+                 AND (s.organisation_id IS NULL
+                      OR m.organisation_id = s.organisation_id))
+           AS membership_active,
+       s.mfa_verified OR NOT EXISTS (
+           SELECT 1 FROM memberships m
+           JOIN organisations o ON o.id = m.organisation_id
+           WHERE m.user_id = s.user_id AND m.active AND o.require_mfa
+             AND (s.organisation_id IS NULL
+                  OR m.organisation_id = s.organisation_id)) AS mfa_ok
+FROM sessions s
+JOIN users u ON u.id = s.user_id;
+
 -- ===================================================================
 -- serve: the gateway's lookups (presignd serve)
 -- ===================================================================
@@ -81,7 +105,8 @@ CREATE OR REPLACE TRIGGER presignd_organisations_notify
 
 -- name: serve_session
 -- The session behind a cookie. $1: hex SHA-256 of the cookie token.
--- No row: unknown session. One row:
+-- No row: unknown session. One row, the columns of presignd.session_facts
+-- (defined in host_setup above):
 --   user_id            text     the session's user
 --   expires_epoch      bigint   when the session ends (Unix seconds)
 --   revoked            boolean  the session was revoked
@@ -90,47 +115,20 @@ CREATE OR REPLACE TRIGGER presignd_organisations_notify
 --                               organisation (or, without one, in any
 --                               organisation) is active
 --   mfa_ok             boolean  MFA is verified, or not required
-SELECT s.user_id::text,
-       extract(epoch FROM s.expires_at)::bigint,
-       s.revoked_at IS NOT NULL,
-       u.active,
-       EXISTS (SELECT 1 FROM memberships m
-               WHERE m.user_id = s.user_id AND m.active
-                 AND (s.organisation_id IS NULL
-                      OR m.organisation_id = s.organisation_id)),
-       s.mfa_verified OR NOT EXISTS (
-           SELECT 1 FROM memberships m
-           JOIN organisations o ON o.id = m.organisation_id
-           WHERE m.user_id = s.user_id AND m.active AND o.require_mfa
-             AND (s.organisation_id IS NULL
-                  OR m.organisation_id = s.organisation_id))
-FROM sessions s
-JOIN users u ON u.id = s.user_id
-WHERE s.token_sha256 = decode($1, 'hex');
+SELECT user_id, expires_epoch, revoked, user_active, membership_active,
+       mfa_ok
+FROM presignd.session_facts
+WHERE token_sha256 = decode($1, 'hex');
 
 -- name: serve_session_by_id
 -- The same as serve_session, for JWT cookies carrying a session id: $1 is
 -- the token's "sid" claim. Same result columns, plus
 --   token_sha256_hex   text  the session's hex token hash (optional: lets a
 --                            "session:HEX" notification reach this entry)
-SELECT s.user_id::text,
-       extract(epoch FROM s.expires_at)::bigint,
-       s.revoked_at IS NOT NULL,
-       u.active,
-       EXISTS (SELECT 1 FROM memberships m
-               WHERE m.user_id = s.user_id AND m.active
-                 AND (s.organisation_id IS NULL
-                      OR m.organisation_id = s.organisation_id)),
-       s.mfa_verified OR NOT EXISTS (
-           SELECT 1 FROM memberships m
-           JOIN organisations o ON o.id = m.organisation_id
-           WHERE m.user_id = s.user_id AND m.active AND o.require_mfa
-             AND (s.organisation_id IS NULL
-                  OR m.organisation_id = s.organisation_id)),
-       encode(s.token_sha256, 'hex')
-FROM sessions s
-JOIN users u ON u.id = s.user_id
-WHERE s.id = $1::bigint;
+SELECT user_id, expires_epoch, revoked, user_active, membership_active,
+       mfa_ok, encode(token_sha256, 'hex')
+FROM presignd.session_facts
+WHERE session_id = $1::bigint;
 
 -- name: serve_jwt_user
 -- For JWT cookies without a session id: the user named by the "sub" claim

@@ -140,24 +140,9 @@ setup_database() {
     bash "$root/tests/harness/pg.sh" start "$work/pg" 2>>"$work/pg.log"
     # shellcheck disable=SC1091
     . "$work/pg/env"
-    if has_reference_migrate; then
-        "$PRESIGND_BIN" migrate --reference-schema >>"$work/migrate.log" 2>&1 ||
-            { cat "$work/migrate.log" >&2; die "presignd migrate failed"; }
-        psql_load
-    else
-        # Before `presignd migrate` existed: the same SQL files, by hand, and
-        # the invalidation triggers after the bulk load.
-        psql_run -f "$root/sql/reference/host_schema.sql"
-        for f in "$root"/sql/migrations/*.sql; do psql_run -f "$f"; done
-        psql_load
-        sed -n '/^-- name: host_setup/,/^-- =====/p' "$root/sql/queries.sql" |
-            psql_run
-    fi
-}
-
-has_reference_migrate() {
-    [ -x "$PRESIGND_BIN" ] &&
-        "$PRESIGND_BIN" migrate --help 2>&1 | grep -q -- --reference-schema
+    "$PRESIGND_BIN" migrate --reference-schema >>"$work/migrate.log" 2>&1 ||
+        { cat "$work/migrate.log" >&2; die "presignd migrate failed"; }
+    psql_load
 }
 
 psql_run() { psql -X -q -v ON_ERROR_STOP=1 -o /dev/null "$@"; }
